@@ -1,0 +1,138 @@
+#include "harness/allocator_choice.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "harness/child_process.h"
+#include "harness/usage_error.h"
+
+namespace allocmark {
+namespace {
+
+std::string KnownNames() {
+  std::string known;
+  for (const auto& a : ProcessAllocators()) known += (known.empty() ? "" : ", ") + std::string(a.name);
+  return known;
+}
+
+bool ValidName(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+AllocatorChoice FromTable(const ProcessAllocator& a) {
+  auto library = FindLibrary(a);
+  if (!library)
+    throw UsageError("allocator '" + std::string(a.name) + "' is not installed (" +
+                     std::string(a.soname) + " not found): apt-get install " +
+                     std::string(a.debian_package));
+  return {std::string(a.name), *library, &a, false, {}};
+}
+
+}  // namespace
+
+std::vector<AllocatorChoice> ResolveAllocators(const std::vector<std::string>& names,
+                                               const std::vector<std::string>& custom) {
+  std::vector<AllocatorChoice> user;
+  for (const auto& arg : custom) {
+    auto eq = arg.find('=');
+    if (eq == std::string::npos)
+      throw UsageError("--allocator takes NAME=/path/lib.so, got '" + arg + "'");
+    AllocatorChoice c;
+    c.name = arg.substr(0, eq);
+    c.library = arg.substr(eq + 1);
+    c.known = FindProcessAllocator(c.name);
+    c.user_library = true;
+    if (!ValidName(c.name))
+      throw UsageError("--allocator " + arg + ": NAME may use letters, digits, '-', '_' and '.'");
+    if (c.name == "glibc") throw UsageError("--allocator glibc=...: glibc is never preloaded");
+    if (c.library.empty() || access(c.library.c_str(), R_OK) != 0)
+      throw UsageError("--allocator " + arg + ": no such file '" + c.library + "'");
+    c.library = std::filesystem::absolute(c.library).string();
+    user.push_back(std::move(c));
+  }
+  auto find_user = [&](const std::string& name) -> const AllocatorChoice* {
+    for (const auto& c : user)
+      if (c.name == name) return &c;
+    return nullptr;
+  };
+
+  std::vector<AllocatorChoice> chosen;
+  if (names.empty()) {
+    for (const auto& a : ProcessAllocators()) {
+      if (const AllocatorChoice* u = find_user(std::string(a.name))) {
+        chosen.push_back(*u);
+      } else if (FindLibrary(a)) {
+        chosen.push_back(FromTable(a));
+      }
+    }
+    for (const auto& u : user)
+      if (!FindProcessAllocator(u.name)) chosen.push_back(u);
+    return chosen;
+  }
+  for (const auto& name : names) {
+    if (std::any_of(chosen.begin(), chosen.end(), [&](const auto& c) { return c.name == name; }))
+      throw UsageError("allocator '" + name + "' is named twice");
+    if (const AllocatorChoice* u = find_user(name)) {
+      chosen.push_back(*u);
+    } else if (const ProcessAllocator* a = FindProcessAllocator(name)) {
+      chosen.push_back(FromTable(*a));
+    } else {
+      throw UsageError("unknown allocator '" + name + "' (known: " + KnownNames() +
+                       "; or name a library with --allocator NAME=/path/lib.so)");
+    }
+  }
+  return chosen;
+}
+
+std::map<std::string, std::optional<std::string>> PreloadEnvironment(const AllocatorChoice& choice) {
+  // glibc runs with no preload at all: an LD_PRELOAD inherited from the
+  // user's shell would otherwise measure something else under its name.
+  if (choice.library.empty()) return {{"LD_PRELOAD", std::nullopt}};
+  return {{"LD_PRELOAD", choice.library}};
+}
+
+void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice) {
+  char path[] = "/tmp/allocmark-probe-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) throw UsageError("cannot create a temporary file in /tmp");
+  close(fd);
+  ChildSpec spec;
+  spec.argv = {child_path, "probe"};
+  spec.env = PreloadEnvironment(choice);
+  spec.output_path = path;
+  spec.timeout_s = 30;
+  ChildOutcome outcome = RunChild(spec);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::remove(path);
+  nlohmann::json j;
+  // ld.so prints its own complaints before the JSON line: read the last line.
+  std::string last;
+  for (std::string line; std::getline(text, line);)
+    if (!line.empty() && line[0] == '{') last = line;
+  j = nlohmann::json::parse(last, nullptr, false);
+  if (!outcome.ok() || j.is_discarded()) {
+    std::string what = outcome.ok() ? "printed no proof" : outcome.Describe(spec.timeout_s);
+    throw UsageError("probing allocator '" + choice.name + "' failed: the probe " + what);
+  }
+  choice.probe = {j.value("allocator", ""), j.value("library", ""), j.value("version", "")};
+  if (choice.user_library) {
+    std::error_code ec;
+    auto wanted = std::filesystem::canonical(choice.library, ec).string();
+    if (choice.probe.library != wanted)
+      throw UsageError("--allocator " + choice.name + "=" + choice.library +
+                       ": the library does not serve malloc when preloaded (malloc came from " +
+                       choice.probe.library + ")");
+  }
+}
+
+}  // namespace allocmark

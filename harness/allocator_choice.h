@@ -1,0 +1,42 @@
+// Which process allocators a run measures: names from the table in
+// allocators/process_allocators.h, and libraries the user names
+// (`--allocator NAME=/path/lib.so`). Every choice is probed once, in a child
+// with the library preloaded, for its version and for the proof that it
+// serves malloc at all.
+#ifndef ALLOCMARK_HARNESS_ALLOCATOR_CHOICE_H_
+#define ALLOCMARK_HARNESS_ALLOCATOR_CHOICE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "allocators/process_allocators.h"
+
+namespace allocmark {
+
+struct AllocatorChoice {
+  std::string name;     // "jemalloc", or the user's NAME
+  std::string library;  // what LD_PRELOAD names; empty for glibc
+  const ProcessAllocator* known = nullptr;  // table entry for a table name
+  bool user_library = false;                // given as NAME=/path
+  MallocProof probe;                        // what a probe child reported
+};
+
+// `names`: --allocators (empty: every installed table allocator, then the
+// user's); `custom`: the NAME=/path arguments. Throws UsageError for an
+// unknown name, an allocator that is not installed (naming its Debian
+// package), a path that does not exist.
+std::vector<AllocatorChoice> ResolveAllocators(const std::vector<std::string>& names,
+                                               const std::vector<std::string>& custom);
+
+// Runs `child probe` with the choice preloaded and fills choice.probe.
+// Throws UsageError when a user-named library does not serve malloc.
+void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice);
+
+// The environment changes that preload the choice into a child.
+std::map<std::string, std::optional<std::string>> PreloadEnvironment(const AllocatorChoice& choice);
+
+}  // namespace allocmark
+
+#endif  // ALLOCMARK_HARNESS_ALLOCATOR_CHOICE_H_

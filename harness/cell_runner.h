@@ -1,0 +1,35 @@
+// Runs one cell of the matrix in its own child process and turns what the
+// child wrote (Google Benchmark JSON, the RSS CSV) into one cells.jsonl row.
+// A cell that crashed, timed out, met the wrong allocator or failed its own
+// checks becomes a row with status "failed" and the reason, and no figures.
+#ifndef ALLOCMARK_HARNESS_CELL_RUNNER_H_
+#define ALLOCMARK_HARNESS_CELL_RUNNER_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "harness/allocator_choice.h"
+#include "harness/matrix.h"
+#include "harness/result_store.h"
+
+namespace allocmark {
+
+struct CellRunOptions {
+  std::string child_path;   // allocmark-child
+  double timeout_s = 600;   // per cell
+  int sample_interval_us = 10000;
+  std::size_t max_address_space_bytes = 0;  // 0: no limit
+};
+
+nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
+                       const CellRunOptions& options, const RunStore& store);
+
+// Turns the child's Google Benchmark JSON into the figures of a row, checking
+// the allocator proof against `allocator`. Fills row["status"] and, when
+// failed, row["error"]. Exposed for tests.
+void FoldChildJson(const nlohmann::json& child, const AllocatorChoice& allocator,
+                   nlohmann::json& row);
+
+}  // namespace allocmark
+
+#endif  // ALLOCMARK_HARNESS_CELL_RUNNER_H_

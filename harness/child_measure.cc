@@ -1,0 +1,86 @@
+#include "harness/child_measure.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <string>
+
+namespace allocmark {
+namespace {
+
+double Seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+}
+
+// VmHWM from /proc/self/status in bytes; -1 when unreadable.
+std::int64_t HighWaterMarkBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      std::int64_t kib = -1;
+      status >> kib;
+      return kib * 1024;
+    }
+    status.ignore(1 << 12, '\n');
+  }
+  return -1;
+}
+
+}  // namespace
+
+double Percentile(std::vector<std::int64_t>& values, double q) {
+  if (values.empty()) return 0;
+  auto rank = static_cast<std::size_t>(
+      std::ceil(q * static_cast<double>(values.size())));
+  std::size_t index = rank == 0 ? 0 : std::min(rank - 1, values.size() - 1);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
+  return static_cast<double>(values[index]);
+}
+
+void CellMeasure::Begin() {
+  // Writing 5 to clear_refs resets the peak-RSS high-water mark (Linux >= 4.0),
+  // so VmHWM afterwards belongs to the timed region, not to trace generation.
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.close();
+  hwm_reset_ = clear.good();
+  baseline_rss_bytes_ = CurrentRssBytes();
+  getrusage(RUSAGE_SELF, &begin_);
+}
+
+void CellMeasure::End() { getrusage(RUSAGE_SELF, &end_); }
+
+void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
+                         const Sampler& sampler, const AllocatorStats& stats) const {
+  using benchmark::Counter;
+  auto& c = state.counters;
+  const double ops = static_cast<double>(ctx.Ops());
+  c["ops"] = Counter(ops);
+  c["ops_per_s"] = Counter(ops, Counter::kIsRate);
+  std::int64_t peak_rss = sampler.PeakRssBytes();
+  if (hwm_reset_) peak_rss = std::max(peak_rss, HighWaterMarkBytes());
+  std::int64_t peak_live = std::max(sampler.PeakLiveBytes(), ctx.LargestThreadPeakBytes());
+  c["peak_rss_bytes"] = Counter(static_cast<double>(peak_rss));
+  c["baseline_rss_bytes"] = Counter(static_cast<double>(baseline_rss_bytes_));
+  c["peak_live_bytes"] = Counter(static_cast<double>(peak_live));
+  c["fragmentation"] = Counter(
+      peak_live > 0 ? static_cast<double>(peak_rss) / static_cast<double>(peak_live) : 0);
+  c["user_s"] = Counter(Seconds(end_.ru_utime) - Seconds(begin_.ru_utime));
+  c["sys_s"] = Counter(Seconds(end_.ru_stime) - Seconds(begin_.ru_stime));
+  c["page_faults"] = Counter(static_cast<double>(end_.ru_minflt - begin_.ru_minflt));
+  c["major_page_faults"] = Counter(static_cast<double>(end_.ru_majflt - begin_.ru_majflt));
+  std::vector<std::int64_t> latencies = ctx.AllLatencies();
+  if (!latencies.empty()) {
+    c["latency_samples"] = Counter(static_cast<double>(latencies.size()));
+    c["p50_ns"] = Counter(Percentile(latencies, 0.50));
+    c["p90_ns"] = Counter(Percentile(latencies, 0.90));
+    c["p99_ns"] = Counter(Percentile(latencies, 0.99));
+    c["p999_ns"] = Counter(Percentile(latencies, 0.999));
+    c["max_ns"] = Counter(Percentile(latencies, 1.0));
+  }
+  for (const auto& [name, value] : ctx.counters()) c["workload." + name] = Counter(value);
+  for (const auto& [name, value] : stats) c["stats." + name] = Counter(value);
+}
+
+}  // namespace allocmark

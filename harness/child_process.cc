@@ -1,0 +1,160 @@
+#include "harness/child_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <string>
+
+extern char** environ;
+
+namespace allocmark {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void OnStopSignal(int) { g_stop = 1; }
+
+std::vector<std::string> BuildEnvironment(const ChildSpec& spec) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    std::string name = entry.substr(0, entry.find('='));
+    if (!spec.env.contains(name)) env.push_back(entry);
+  }
+  for (const auto& [name, value] : spec.env)
+    if (value) env.push_back(name + "=" + *value);
+  return env;
+}
+
+}  // namespace
+
+std::string ChildOutcome::Describe(double timeout_s) const {
+  if (!started) return "could not start: " + error;
+  if (interrupted) return "interrupted";
+  if (timed_out) return "timed out after " + std::to_string(static_cast<long>(timeout_s)) + " s";
+  if (signal != 0) {
+    const char* name = sigabbrev_np(signal);
+    return std::string("killed by SIG") + (name != nullptr ? name : std::to_string(signal).c_str());
+  }
+  return "exited with status " + std::to_string(exit_code);
+}
+
+ChildOutcome RunChild(const ChildSpec& spec) {
+  ChildOutcome outcome;
+  std::vector<std::string> env = BuildEnvironment(spec);
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  int out_fd = -1;
+  if (!spec.output_path.empty()) {
+    out_fd = open(spec.output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out_fd < 0) {
+      outcome.error = spec.output_path + ": " + std::strerror(errno);
+      return outcome;
+    }
+  }
+  // A pipe closed on exec tells the parent whether exec succeeded.
+  int status_pipe[2];
+  if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+    outcome.error = std::string("pipe: ") + std::strerror(errno);
+    if (out_fd >= 0) close(out_fd);
+    return outcome;
+  }
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid < 0) {
+    outcome.error = std::string("fork: ") + std::strerror(errno);
+    close(status_pipe[0]);
+    close(status_pipe[1]);
+    if (out_fd >= 0) close(out_fd);
+    return outcome;
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (out_fd >= 0) {
+      dup2(out_fd, STDOUT_FILENO);
+      dup2(out_fd, STDERR_FILENO);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    if (spec.max_address_space_bytes > 0) {
+      rlimit limit{spec.max_address_space_bytes, spec.max_address_space_bytes};
+      setrlimit(RLIMIT_AS, &limit);
+    }
+    execve(argv[0], argv.data(), envp.data());
+    int err = errno;
+    ssize_t ignored = write(status_pipe[1], &err, sizeof(err));
+    (void)ignored;
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  close(status_pipe[1]);
+  if (out_fd >= 0) close(out_fd);
+  int exec_errno = 0;
+  ssize_t n = read(status_pipe[0], &exec_errno, sizeof(exec_errno));
+  close(status_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof(exec_errno))) {
+    waitpid(pid, nullptr, 0);
+    outcome.error = spec.argv[0] + ": " + std::strerror(exec_errno);
+    return outcome;
+  }
+  outcome.started = true;
+
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  int status = 0;
+  rusage usage{};
+  for (;;) {
+    pid_t done = wait4(pid, &status, WNOHANG, &usage);
+    if (done == pid) break;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bool over = spec.timeout_s > 0 && elapsed > spec.timeout_s;
+    if (over || g_stop) {
+      outcome.timed_out = over && !g_stop;
+      outcome.interrupted = g_stop != 0;
+      kill(-pid, SIGKILL);
+      wait4(pid, &status, 0, &usage);
+      break;
+    }
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      poll(&p, 1, 100);
+    } else {
+      usleep(10000);
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  // Whatever the child left in its group goes with it.
+  kill(-pid, SIGKILL);
+  outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  outcome.max_rss_kib = usage.ru_maxrss;
+  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status) && !outcome.timed_out && !outcome.interrupted)
+    outcome.signal = WTERMSIG(status);
+  return outcome;
+}
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool StopRequested() { return g_stop != 0; }
+
+}  // namespace allocmark

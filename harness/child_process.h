@@ -1,0 +1,51 @@
+// Starting a child process with its own environment, output file and time
+// limit, and telling how it ended. The child runs in its own process group so
+// that a time-out or an interrupt kills it and anything it started.
+#ifndef ALLOCMARK_HARNESS_CHILD_PROCESS_H_
+#define ALLOCMARK_HARNESS_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace allocmark {
+
+struct ChildSpec {
+  std::vector<std::string> argv;  // argv[0] is the program's path
+  // Variables to set (a value) or remove (nullopt) in the inherited environment.
+  std::map<std::string, std::optional<std::string>> env;
+  std::string output_path;  // stdout and stderr go here; empty: inherit
+  double timeout_s = 0;     // 0: no limit
+  std::size_t max_address_space_bytes = 0;  // 0: no limit (RLIMIT_AS)
+};
+
+struct ChildOutcome {
+  bool started = false;      // false: fork or exec failed (see error)
+  bool timed_out = false;
+  bool interrupted = false;  // the driver was asked to stop (SIGINT/SIGTERM)
+  int exit_code = -1;        // when it exited
+  int signal = 0;            // when a signal ended it
+  double wall_s = 0;
+  long max_rss_kib = 0;      // from wait4's rusage
+  std::string error;         // why it did not start
+
+  bool ok() const { return started && !timed_out && !interrupted && signal == 0 && exit_code == 0; }
+  // "exited with status 3", "killed by SIGSEGV", "timed out after 60 s", ...
+  std::string Describe(double timeout_s) const;
+};
+
+// Runs the child to completion (or its time limit) and reports how it ended.
+// Returns early with interrupted=true, the child killed, once StopRequested().
+ChildOutcome RunChild(const ChildSpec& spec);
+
+// Installs SIGINT/SIGTERM handlers that make StopRequested() true; the
+// running child is killed and the driver writes what it has before exiting.
+void InstallStopHandlers();
+bool StopRequested();
+
+}  // namespace allocmark
+
+#endif  // ALLOCMARK_HARNESS_CHILD_PROCESS_H_

@@ -1,0 +1,62 @@
+// allocmark: the command line. Each subcommand is one function of its own
+// file; this file only declares the options and maps errors to exit codes.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <sstream>
+
+#include "harness/list_command.h"
+#include "harness/run_command.h"
+#include "harness/usage_error.h"
+
+int main(int argc, char** argv) {
+  using namespace allocmark;
+  CLI::App app{"allocmark: measure memory allocators on allocation workloads"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every subcommand");
+
+  app.add_subcommand("list", "list workloads, heaps and process allocators");
+
+  RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "run a matrix of cells, each in its own process");
+  run_cmd->add_option("--workloads", run.workloads, "regular expression selecting workloads")
+      ->capture_default_str();
+  run_cmd->add_option("--allocators", run.allocators, "process allocators (default: every installed one)")
+      ->delimiter(',');
+  run_cmd->add_option("--allocator", run.custom_allocators,
+                      "NAME=/path/lib.so: measure a library of your own under NAME");
+  run_cmd->add_option("--heaps", run.heaps, "heaps (default: every heap a workload suits)")->delimiter(',');
+  run_cmd->add_option("--threads", run.threads, "thread counts, e.g. 1,2,4")->delimiter(',');
+  run_cmd->add_option("--reps", run.reps, "repetitions per cell (default: smoke 1, quick 3, full 5)");
+  run_cmd->add_option("--profile", run.profile, "workload sizes: smoke, quick or full")->capture_default_str();
+  run_cmd->add_option("--param", run.params, "NAME=VALUE or WORKLOAD.NAME=VALUE: override a parameter");
+  run_cmd->add_option("--out", run.out, "results directory; the run goes to OUT/<run-id>")
+      ->capture_default_str();
+  run_cmd->add_option("--run-id", run.run_id, "name of the run directory (default: the time)");
+  run_cmd->add_option("--resume", run.resume, "complete the run in this directory: only missing cells run");
+  run_cmd->add_option("--timeout", run.timeout_s, "per-cell time limit in seconds")->capture_default_str();
+  run_cmd->add_option("--sample-interval-us", run.sample_interval_us, "RSS sampling interval")
+      ->capture_default_str();
+  run_cmd->add_option("--seed", run.seed, "seed of every workload's request sequence")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "allocmark: " << e.what() << " (see allocmark --help)\n";
+    return kExitUsage;
+  }
+  std::ostringstream command_line;
+  for (int i = 0; i < argc; ++i) command_line << (i ? " " : "") << argv[i];
+  run.command_line = command_line.str();
+  try {
+    if (app.got_subcommand("list")) return ListCommand();
+    if (run_cmd->parsed()) return RunCommand(run);
+  } catch (const UsageError& e) {
+    std::cerr << "allocmark: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  return kExitUsage;
+}

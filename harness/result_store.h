@@ -1,0 +1,52 @@
+// The files of a run (results/README.md is their schema): run.json, written
+// atomically (a temporary file, then rename), and cells.jsonl, one line per
+// finished cell, appended and synced as soon as the cell ends so that an
+// interrupted run keeps everything it finished. results/latest points at the
+// newest run.
+#ifndef ALLOCMARK_HARNESS_RESULT_STORE_H_
+#define ALLOCMARK_HARNESS_RESULT_STORE_H_
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace allocmark {
+
+inline constexpr int kSchemaVersion = 1;
+
+class RunStore {
+ public:
+  // Creates <results_root>/<run_id>/ with timeseries/ and logs/ inside;
+  // throws UsageError when it cannot be created or written.
+  static RunStore Create(const std::filesystem::path& results_root, const std::string& run_id);
+  // Opens an existing run directory, for --resume; throws UsageError.
+  static RunStore Open(const std::filesystem::path& run_dir);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path TimeseriesPath(const std::string& cell_id) const;
+  std::filesystem::path LogPath(const std::string& cell_id) const;
+
+  void WriteRunJson(const nlohmann::json& run) const;
+  nlohmann::json ReadRunJson() const;
+  void AppendCell(const nlohmann::json& cell) const;
+  // Every complete line of cells.jsonl; a torn last line (a crash during a
+  // write) is dropped.
+  std::vector<nlohmann::json> ReadCells() const;
+  // Makes <results_root>/latest a symbolic link to this run.
+  void PointLatest() const;
+
+ private:
+  explicit RunStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  std::filesystem::path dir_;
+};
+
+// Writes `text` to `path` through a temporary file and a rename.
+void WriteFileAtomically(const std::filesystem::path& path, const std::string& text);
+
+// A run id from the local time: 20261121-053012 (with -2, -3... if taken).
+std::string NewRunId(const std::filesystem::path& results_root);
+
+}  // namespace allocmark
+
+#endif  // ALLOCMARK_HARNESS_RESULT_STORE_H_

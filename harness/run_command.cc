@@ -1,0 +1,203 @@
+#include "harness/run_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "harness/allocator_choice.h"
+#include "harness/cell_runner.h"
+#include "harness/child_process.h"
+#include "harness/environment.h"
+#include "harness/matrix.h"
+#include "harness/result_store.h"
+#include "harness/summary.h"
+#include "harness/usage_error.h"
+
+namespace allocmark {
+namespace fs = std::filesystem;
+namespace {
+
+std::string Clock(double s) {
+  long t = static_cast<long>(s + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+
+std::string Now() {
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
+  return buf;
+}
+
+int DefaultReps(Profile p) { return p == Profile::kSmoke ? 1 : p == Profile::kQuick ? 3 : 5; }
+
+nlohmann::json OptionsToJson(const RunOptions& o) {
+  return {{"workloads", o.workloads}, {"allocators", o.allocators},
+          {"custom_allocators", o.custom_allocators}, {"heaps", o.heaps},
+          {"threads", o.threads}, {"reps", o.reps}, {"profile", o.profile},
+          {"params", o.params}, {"timeout_s", o.timeout_s},
+          {"sample_interval_us", o.sample_interval_us}, {"seed", o.seed}};
+}
+
+// The options a run was started with, from its run.json, for --resume.
+RunOptions OptionsFromJson(const nlohmann::json& run, const std::string& resume) {
+  if (run.value("schema_version", 0) != kSchemaVersion)
+    throw UsageError(resume + "/run.json: schema version " + run.value("schema_version", nlohmann::json(0)).dump() +
+                     " is not " + std::to_string(kSchemaVersion));
+  if (!run.contains("matrix")) throw UsageError(resume + "/run.json: no matrix to resume");
+  const auto& m = run["matrix"];
+  RunOptions o;
+  try {
+    o.workloads = m.at("workloads").get<std::string>();
+    o.allocators = m.at("allocators").get<std::vector<std::string>>();
+    o.custom_allocators = m.at("custom_allocators").get<std::vector<std::string>>();
+    o.heaps = m.at("heaps").get<std::vector<std::string>>();
+    o.threads = m.at("threads").get<std::vector<int>>();
+    o.reps = m.at("reps").get<int>();
+    o.profile = m.at("profile").get<std::string>();
+    o.params = m.at("params").get<std::vector<std::string>>();
+    o.timeout_s = m.at("timeout_s").get<double>();
+    o.sample_interval_us = m.at("sample_interval_us").get<int>();
+    o.seed = m.at("seed").get<std::uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(resume + "/run.json: malformed matrix (" + std::string(e.what()) + ")");
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string ChildPath() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "allocmark-child").string();
+}
+
+int RunCommand(RunOptions o) {
+  std::optional<RunStore> resumed;
+  nlohmann::json run;
+  if (!o.resume.empty()) {
+    resumed = RunStore::Open(o.resume);
+    run = resumed->ReadRunJson();
+    std::string command_line = o.command_line;
+    o = OptionsFromJson(run, o.resume);
+    o.command_line = command_line;
+  }
+  if (o.timeout_s <= 0) throw UsageError("--timeout must be above 0 s");
+  Profile profile = ParseProfile(o.profile);
+  if (o.reps == 0) o.reps = DefaultReps(profile);
+  if (o.reps < 0) throw UsageError("--reps must be at least 1, got " + std::to_string(o.reps));
+
+  std::vector<AllocatorChoice> allocators = ResolveAllocators(o.allocators, o.custom_allocators);
+  MatrixOptions m;
+  m.workloads_regex = o.workloads;
+  m.heaps = o.heaps;
+  m.threads = o.threads;
+  for (const auto& a : allocators) m.allocators.push_back(a.name);
+  o.allocators = m.allocators;  // recorded in run.json: a resume measures the same set
+  m.reps = o.reps;
+  m.profile = profile;
+  m.param_overrides = o.params;
+  m.seed = o.seed;
+  std::vector<Cell> cells = ExpandMatrix(m);
+
+  std::string child = ChildPath();
+  if (access(child.c_str(), X_OK) != 0) throw UsageError("cannot find the workload binary " + child);
+  // The results directory is checked before anything runs.
+  RunStore store = resumed ? *resumed : RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
+  for (auto& a : allocators) ProbeAllocator(child, a);
+
+  std::set<std::string> done;
+  std::vector<nlohmann::json> rows;
+  if (resumed) {
+    for (auto& row : store.ReadCells()) {
+      done.insert(row.value("cell_id", ""));
+      rows.push_back(std::move(row));
+    }
+  } else {
+    nlohmann::json env = CollectEnvironment();
+    run = {{"schema_version", kSchemaVersion},
+           {"run_id", store.dir().filename().string()},
+           {"tool", "allocmark"},
+           {"command_line", o.command_line},
+           {"started_at", Now()},
+           {"environment", env},
+           {"warnings", EnvironmentWarnings(env)},
+           {"matrix", OptionsToJson(o)}};
+    for (const auto& w : Workloads()) {
+      if (std::none_of(cells.begin(), cells.end(), [&](const Cell& c) { return c.workload == w.name; }))
+        continue;
+      run["workloads"][w.name] = {{"summary", w.summary}, {"ops_unit", w.ops_unit}};
+    }
+  }
+  run["allocators"] = nlohmann::json::array();
+  for (const auto& a : allocators)
+    run["allocators"].push_back({{"name", a.name},
+                                 {"library", a.library},
+                                 {"user_library", a.user_library},
+                                 {"proven", a.probe.allocator},
+                                 {"version", a.probe.version}});
+  run["status"] = "running";
+  run["cells_planned"] = cells.size();
+  store.WriteRunJson(run);
+  store.PointLatest();
+  for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
+
+  InstallStopHandlers();
+  CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, 0};
+  std::size_t todo = 0;
+  for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
+  std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of " << cells.size()
+            << " cells to run\n";
+  auto start = std::chrono::steady_clock::now();
+  std::size_t finished = 0;
+  for (const auto& cell : cells) {
+    if (done.contains(cell.id)) continue;
+    if (StopRequested()) break;
+    const AllocatorChoice& a = *std::find_if(allocators.begin(), allocators.end(),
+                                             [&](const auto& c) { return c.name == cell.allocator; });
+    std::cerr << "[" << finished + 1 << "/" << todo << "] " << cell.workload << " threads=" << cell.threads
+              << " heap=" << cell.heap << " " << cell.allocator << " rep " << cell.rep + 1 << "/" << o.reps
+              << " ... " << std::flush;
+    nlohmann::json row = RunCell(cell, a, cro, store);
+    if (StopRequested() && row.value("status", "") != "ok") {
+      std::cerr << "interrupted\n";
+      break;
+    }
+    store.AppendCell(row);
+    rows.push_back(row);
+    ++finished;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double left = elapsed / static_cast<double>(finished) * static_cast<double>(todo - finished);
+    if (row["status"] == "ok") {
+      std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
+    } else {
+      std::cerr << "FAILED: " << row.value("error", "");
+    }
+    std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left) << "\n";
+  }
+  bool interrupted = StopRequested();
+  run["status"] = interrupted ? "interrupted" : "complete";
+  run["finished_at"] = Now();
+  run["cells_recorded"] = rows.size();
+  store.WriteRunJson(run);
+  std::cout << FormatSummary(rows);
+  std::cout << "results: " << store.dir().string() << "\n";
+  if (interrupted) {
+    std::cerr << "allocmark: interrupted; finished cells are kept. Continue with: allocmark run --resume "
+              << store.dir().string() << "\n";
+    return 130;
+  }
+  int failed = 0;
+  for (const auto& r : rows) failed += r.value("status", "") == "ok" ? 0 : 1;
+  return failed > 0 ? kExitCellsFailed : 0;
+}
+
+}  // namespace allocmark

@@ -1,0 +1,39 @@
+// `allocmark run`: expands the matrix, probes the allocators, runs every cell
+// in its own child with progress, writes the run's files as it goes, and
+// ends with the summary. `--resume DIR` runs only the cells a run is missing.
+#ifndef ALLOCMARK_HARNESS_RUN_COMMAND_H_
+#define ALLOCMARK_HARNESS_RUN_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+namespace allocmark {
+
+struct RunOptions {
+  std::string workloads = ".*";
+  std::vector<std::string> allocators;
+  std::vector<std::string> custom_allocators;  // NAME=/path
+  std::vector<std::string> heaps;
+  std::vector<int> threads = {1};
+  int reps = 0;  // 0: the profile's default
+  std::string profile = "quick";
+  std::vector<std::string> params;
+  std::string out = "results";
+  std::string run_id;  // empty: from the clock
+  std::string resume;  // a run directory to complete
+  double timeout_s = 600;
+  int sample_interval_us = 10000;
+  std::uint64_t seed = 1;
+  std::string command_line;
+};
+
+// Returns the exit status: 0 all cells ok, 1 some failed, 130 interrupted.
+// Throws UsageError for bad input, before any cell runs.
+int RunCommand(RunOptions options);
+
+// The path of allocmark-child: beside the running allocmark binary.
+std::string ChildPath();
+
+}  // namespace allocmark
+
+#endif  // ALLOCMARK_HARNESS_RUN_COMMAND_H_

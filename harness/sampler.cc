@@ -1,0 +1,107 @@
+#include "harness/sampler.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace allocmark {
+namespace {
+
+std::int64_t ReadRss(int fd) {
+  char buf[128];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  // statm: size resident shared text lib data dt, in pages.
+  char* end = nullptr;
+  std::strtoll(buf, &end, 10);
+  long long resident = std::strtoll(end, nullptr, 10);
+  return static_cast<std::int64_t>(resident) * sysconf(_SC_PAGESIZE);
+}
+
+}  // namespace
+
+std::int64_t CurrentRssBytes() {
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  std::int64_t rss = ReadRss(fd);
+  close(fd);
+  return rss;
+}
+
+Sampler::Sampler(const RunContext& ctx, std::chrono::microseconds interval,
+                 std::size_t max_samples)
+    : ctx_(ctx), interval_(interval), max_samples_(std::max<std::size_t>(max_samples, 4)) {
+  samples_.reserve(max_samples_ + 1);
+  statm_fd_ = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+}
+
+Sampler::~Sampler() {
+  Stop();
+  if (statm_fd_ >= 0) close(statm_fd_);
+}
+
+void Sampler::Start() {
+  start_ = std::chrono::steady_clock::now();
+  TakeSample();
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Sampler::Stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  TakeSample();
+}
+
+void Sampler::TakeSample() {
+  if (samples_.size() >= max_samples_) {
+    // Keep every other sample and sample half as often: bounded memory for
+    // runs of any length, evenly spaced samples all the same.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < samples_.size(); i += 2) samples_[kept++] = samples_[i];
+    samples_.resize(kept);
+    interval_ *= 2;
+  }
+  double t_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  samples_.push_back({t_s, statm_fd_ >= 0 ? ReadRss(statm_fd_) : -1, ctx_.LiveBytes()});
+}
+
+void Sampler::Loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stop_) {
+    if (wake_.wait_for(lock, interval_, [this] { return stop_; })) break;
+    TakeSample();
+  }
+}
+
+std::int64_t Sampler::PeakRssBytes() const {
+  std::int64_t peak = -1;
+  for (const auto& s : samples_) peak = std::max(peak, s.rss_bytes);
+  return peak;
+}
+
+std::int64_t Sampler::PeakLiveBytes() const {
+  std::int64_t peak = 0;
+  for (const auto& s : samples_) peak = std::max(peak, s.live_bytes);
+  return peak;
+}
+
+bool Sampler::WriteCsv(const std::string& path) const {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  std::fprintf(f, "t_s,rss_bytes,live_bytes\n");
+  for (const auto& s : samples_)
+    std::fprintf(f, "%.6f,%lld,%lld\n", s.t_s, static_cast<long long>(s.rss_bytes),
+                 static_cast<long long>(s.live_bytes));
+  return std::fclose(f) == 0;
+}
+
+}  // namespace allocmark

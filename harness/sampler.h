@@ -1,0 +1,66 @@
+// The child's RSS sampler: a thread that records the process's resident set
+// (/proc/self/statm) and the workload's live requested bytes at a fixed
+// interval, from Start() to Stop(), for the RSS-over-time and fragmentation
+// figures. Samples go to a buffer reserved up front; the sampler allocates
+// nothing while it runs, so it does not perturb the heap it watches.
+#ifndef ALLOCMARK_HARNESS_SAMPLER_H_
+#define ALLOCMARK_HARNESS_SAMPLER_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "workloads/run_context.h"
+
+namespace allocmark {
+
+struct Sample {
+  double t_s;                // since Start()
+  std::int64_t rss_bytes;    // resident set
+  std::int64_t live_bytes;   // requested and not yet freed
+};
+
+// Resident set of this process in bytes, from /proc/self/statm; -1 if unreadable.
+std::int64_t CurrentRssBytes();
+
+class Sampler {
+ public:
+  // interval: time between samples; max_samples bounds the buffer (the
+  // interval doubles, keeping every other sample, when it fills).
+  Sampler(const RunContext& ctx, std::chrono::microseconds interval,
+          std::size_t max_samples = 1 << 16);
+  ~Sampler();
+
+  void Start();
+  void Stop();  // takes a last sample
+  const std::vector<Sample>& samples() const { return samples_; }
+  std::int64_t PeakRssBytes() const;
+  std::int64_t PeakLiveBytes() const;
+
+  // Writes t_s,rss_bytes,live_bytes rows; false if the file cannot be written.
+  bool WriteCsv(const std::string& path) const;
+
+ private:
+  void Loop();
+  void TakeSample();
+
+  const RunContext& ctx_;
+  std::chrono::microseconds interval_;
+  std::size_t max_samples_;
+  std::chrono::steady_clock::time_point start_;
+  std::vector<Sample> samples_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  int statm_fd_ = -1;
+};
+
+}  // namespace allocmark
+
+#endif  // ALLOCMARK_HARNESS_SAMPLER_H_

@@ -1,0 +1,52 @@
+#include "workloads/run_context.h"
+
+#include <algorithm>
+
+namespace allocmark {
+
+RunContext::RunContext(int threads)
+    : slots_(static_cast<std::size_t>(std::max(threads, 1))) {}
+
+std::int64_t RunContext::LiveBytes() const {
+  std::int64_t sum = 0;
+  for (const Slot& s : slots_) sum += s.live.load(std::memory_order_relaxed);
+  return sum;
+}
+
+std::int64_t RunContext::LargestThreadPeakBytes() const {
+  std::int64_t peak = 0;
+  for (const Slot& s : slots_)
+    peak = std::max(peak, s.peak.load(std::memory_order_relaxed));
+  return peak;
+}
+
+std::int64_t RunContext::Ops() const {
+  std::int64_t sum = 0;
+  for (const Slot& s : slots_) sum += s.ops.load(std::memory_order_relaxed);
+  return sum;
+}
+
+std::vector<std::int64_t> RunContext::AllLatencies() const {
+  std::vector<std::int64_t> all;
+  for (const Slot& s : slots_)
+    all.insert(all.end(), s.latencies_ns.begin(), s.latencies_ns.end());
+  return all;
+}
+
+void RunContext::SetCounter(const std::string& name, double value) {
+  counters_[name] = value;
+}
+
+void RunContext::Fail(std::string reason) {
+  std::lock_guard<std::mutex> lock(failure_mutex_);
+  if (failed_.load(std::memory_order_relaxed)) return;
+  failure_ = std::move(reason);
+  failed_.store(true, std::memory_order_relaxed);
+}
+
+std::string RunContext::failure() const {
+  std::lock_guard<std::mutex> lock(failure_mutex_);
+  return failure_;
+}
+
+}  // namespace allocmark

@@ -1,0 +1,80 @@
+// What a running workload reports to the child that times it: live requested
+// bytes (read by the RSS sampler), per-thread latency samples, counters, and
+// failure. Each thread writes only its own slot, with relaxed loads and
+// stores and no read-modify-write, so the bookkeeping costs every heap and
+// every allocator the same few instructions.
+#ifndef ALLOCMARK_WORKLOADS_RUN_CONTEXT_H_
+#define ALLOCMARK_WORKLOADS_RUN_CONTEXT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace allocmark {
+
+class RunContext {
+ public:
+  // `threads`: the number of slots; the workload's thread i uses slot i.
+  explicit RunContext(int threads);
+
+  int threads() const { return static_cast<int>(slots_.size()); }
+
+  // Live requested bytes of thread `t` change by `delta_bytes`.
+  void AddLive(int t, std::int64_t delta_bytes) {
+    Slot& s = slots_[static_cast<std::size_t>(t)];
+    std::int64_t live = s.live.load(std::memory_order_relaxed) + delta_bytes;
+    s.live.store(live, std::memory_order_relaxed);
+    if (live > s.peak.load(std::memory_order_relaxed))
+      s.peak.store(live, std::memory_order_relaxed);
+  }
+  // Sum over threads now; called by the sampler from its own thread.
+  std::int64_t LiveBytes() const;
+  // The largest single-thread peak (exact), a lower bound of the true peak.
+  std::int64_t LargestThreadPeakBytes() const;
+
+  // Operations done by thread `t`; the workload's own unit (ops_unit).
+  void AddOps(int t, std::int64_t ops) {
+    Slot& s = slots_[static_cast<std::size_t>(t)];
+    s.ops.store(s.ops.load(std::memory_order_relaxed) + ops,
+                std::memory_order_relaxed);
+  }
+  std::int64_t Ops() const;
+
+  // Latency samples of thread `t` in nanoseconds: every k-th operation, every
+  // frame, every message. Reserve before the timed region.
+  std::vector<std::int64_t>& Latencies(int t) {
+    return slots_[static_cast<std::size_t>(t)].latencies_ns;
+  }
+  std::vector<std::int64_t> AllLatencies() const;
+
+  // Extra per-run figures a workload reports (bytes parsed, frames, ...).
+  // Call outside the timed loop or from one thread at a time.
+  void SetCounter(const std::string& name, double value);
+  const std::map<std::string, double>& counters() const { return counters_; }
+
+  // Records a failure (a NULL allocation, a corrupted block); thread-safe;
+  // the first reason is kept. A failed run reports no figures.
+  void Fail(std::string reason);
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  std::string failure() const;
+
+ private:
+  struct alignas(64) Slot {
+    std::atomic<std::int64_t> live{0};
+    std::atomic<std::int64_t> peak{0};
+    std::atomic<std::int64_t> ops{0};
+    std::vector<std::int64_t> latencies_ns;
+  };
+  std::vector<Slot> slots_;
+  std::map<std::string, double> counters_;
+  std::atomic<bool> failed_{false};
+  mutable std::mutex failure_mutex_;
+  std::string failure_;
+};
+
+}  // namespace allocmark
+
+#endif  // ALLOCMARK_WORKLOADS_RUN_CONTEXT_H_
