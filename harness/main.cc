@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--seed", run.seed, "seed of every workload's request sequence")->capture_default_str();
 
+  // A scalar option given twice keeps its last value, as shells users expect.
+  for (CLI::Option* opt : run_cmd->get_options())
+    if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -41,7 +41,7 @@ int DefaultReps(Profile p) { return p == Profile::kSmoke ? 1 : p == Profile::kQu
 nlohmann::json OptionsToJson(const RunOptions& o) {
   return {{"workloads", o.workloads}, {"allocators", o.allocators},
           {"custom_allocators", o.custom_allocators}, {"heaps", o.heaps},
-          {"threads", o.threads}, {"reps", o.reps}, {"profile", o.profile},
+          {"threads", o.threads}, {"reps", o.reps.value_or(0)}, {"profile", o.profile},
           {"params", o.params}, {"timeout_s", o.timeout_s},
           {"sample_interval_us", o.sample_interval_us}, {"seed", o.seed}};
 }
@@ -92,8 +92,7 @@ int RunCommand(RunOptions o) {
   }
   if (o.timeout_s <= 0) throw UsageError("--timeout must be above 0 s");
   Profile profile = ParseProfile(o.profile);
-  if (o.reps == 0) o.reps = DefaultReps(profile);
-  if (o.reps < 0) throw UsageError("--reps must be at least 1, got " + std::to_string(o.reps));
+  if (!o.reps) o.reps = DefaultReps(profile);
 
   std::vector<AllocatorChoice> allocators = ResolveAllocators(o.allocators, o.custom_allocators);
   MatrixOptions m;
@@ -102,7 +101,7 @@ int RunCommand(RunOptions o) {
   m.threads = o.threads;
   for (const auto& a : allocators) m.allocators.push_back(a.name);
   o.allocators = m.allocators;  // recorded in run.json: a resume measures the same set
-  m.reps = o.reps;
+  m.reps = *o.reps;
   m.profile = profile;
   m.param_overrides = o.params;
   m.seed = o.seed;
@@ -110,9 +109,9 @@ int RunCommand(RunOptions o) {
 
   std::string child = ChildPath();
   if (access(child.c_str(), X_OK) != 0) throw UsageError("cannot find the workload binary " + child);
+  for (auto& a : allocators) ProbeAllocator(child, a);
   // The results directory is checked before anything runs.
   RunStore store = resumed ? *resumed : RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
-  for (auto& a : allocators) ProbeAllocator(child, a);
 
   std::set<std::string> done;
   std::vector<nlohmann::json> rows;
@@ -164,7 +163,7 @@ int RunCommand(RunOptions o) {
     const AllocatorChoice& a = *std::find_if(allocators.begin(), allocators.end(),
                                              [&](const auto& c) { return c.name == cell.allocator; });
     std::cerr << "[" << finished + 1 << "/" << todo << "] " << cell.workload << " threads=" << cell.threads
-              << " heap=" << cell.heap << " " << cell.allocator << " rep " << cell.rep + 1 << "/" << o.reps
+              << " heap=" << cell.heap << " " << cell.allocator << " rep " << cell.rep + 1 << "/" << *o.reps
               << " ... " << std::flush;
     nlohmann::json row = RunCell(cell, a, cro, store);
     if (StopRequested() && row.value("status", "") != "ok") {

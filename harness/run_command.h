@@ -4,6 +4,8 @@
 #ifndef ALLOCMARK_HARNESS_RUN_COMMAND_H_
 #define ALLOCMARK_HARNESS_RUN_COMMAND_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,7 +17,7 @@ struct RunOptions {
   std::vector<std::string> custom_allocators;  // NAME=/path
   std::vector<std::string> heaps;
   std::vector<int> threads = {1};
-  int reps = 0;  // 0: the profile's default
+  std::optional<int> reps;  // unset: the profile's default
   std::string profile = "quick";
   std::vector<std::string> params;
   std::string out = "results";

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages listed in scripts/debian-packages.txt that are
-# missing; a no-op, in well under a second, when all are present.
+# missing, and the npm packages the workloads read; a no-op, in well under a
+# second, when all are present.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mapfile -t wanted < <(grep -v '^\s*#' "$here/debian-packages.txt" | grep -v '^\s*$')
@@ -9,12 +10,25 @@ for pkg in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "allocmark: missing Debian packages (${missing[*]}); run 'sudo make deps' to install them" >&2
-  exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "allocmark: missing Debian packages (${missing[*]}); run 'sudo make deps' to install them" >&2
+    exit 1
+  fi
+  echo "allocmark: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "allocmark: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The json workload's large real-world corpus, from the npm registry, pinned,
+# into a git-ignored directory (workloads/json_corpus.cc reads it from there).
+npm_dir="$here/../third_party/npm"
+bcd_version=8.1.9
+bcd_package="$npm_dir/node_modules/@mdn/browser-compat-data/package.json"
+if ! grep -qs "\"version\": \"$bcd_version\"" "$bcd_package"; then
+  echo "allocmark: installing @mdn/browser-compat-data@$bcd_version into third_party/npm" >&2
+  mkdir -p "$npm_dir"
+  npm install --prefix "$npm_dir" --no-audit --no-fund --ignore-scripts --no-save \
+    --loglevel=error "@mdn/browser-compat-data@$bcd_version" >/dev/null
+fi
