@@ -121,7 +121,7 @@ void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice) {
     if (!line.empty() && line[0] == '{') last = line;
   j = nlohmann::json::parse(last, nullptr, false);
   if (!outcome.ok() || j.is_discarded()) {
-    std::string what = outcome.ok() ? "printed no proof" : outcome.Describe(spec.timeout_s);
+    std::string what = outcome.ok() ? "printed no proof" : outcome.Describe(spec);
     throw UsageError("probing allocator '" + choice.name + "' failed: the probe " + what);
   }
   choice.probe = {j.value("allocator", ""), j.value("library", ""), j.value("version", "")};

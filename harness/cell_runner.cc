@@ -103,13 +103,13 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
   spec.env = PreloadEnvironment(allocator);
   spec.output_path = log.string();
   spec.timeout_s = options.timeout_s;
-  spec.max_address_space_bytes = options.max_address_space_bytes;
+  spec.max_rss_bytes = options.max_rss_bytes;
 
   ChildOutcome outcome = RunChild(spec);
   row["elapsed_s"] = outcome.wall_s;
   row["log"] = std::filesystem::relative(log, store.dir()).string();
   if (!outcome.ok()) {
-    std::string reason = outcome.Describe(options.timeout_s);
+    std::string reason = outcome.Describe(spec);
     if (outcome.started && outcome.exit_code > 0) {
       std::string last = LastLine(log);
       if (!last.empty()) reason += ": " + last;

@@ -18,7 +18,7 @@ struct CellRunOptions {
   std::string child_path;   // allocmark-child
   double timeout_s = 600;   // per cell
   int sample_interval_us = 10000;
-  std::size_t max_address_space_bytes = 0;  // 0: no limit
+  std::int64_t max_rss_bytes = 0;  // 0: no limit
 };
 
 nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -35,12 +36,32 @@ std::vector<std::string> BuildEnvironment(const ChildSpec& spec) {
   return env;
 }
 
+std::string GiB(std::int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+  return buf;
+}
+
+// Resident set of process `pid` in bytes; 0 when it cannot be read.
+std::int64_t ResidentBytes(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/statm", static_cast<int>(pid));
+  std::FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return 0;
+  long long size = 0, resident = 0;
+  int n = std::fscanf(f, "%lld %lld", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * sysconf(_SC_PAGESIZE) : 0;
+}
+
 }  // namespace
 
-std::string ChildOutcome::Describe(double timeout_s) const {
+std::string ChildOutcome::Describe(const ChildSpec& spec) const {
   if (!started) return "could not start: " + error;
   if (interrupted) return "interrupted";
-  if (timed_out) return "timed out after " + std::to_string(static_cast<long>(timeout_s)) + " s";
+  if (timed_out) return "timed out after " + std::to_string(static_cast<long>(spec.timeout_s)) + " s";
+  if (over_memory)
+    return "exceeded the memory limit of " + GiB(spec.max_rss_bytes) + " (resident " + GiB(rss_at_kill_bytes) + ")";
   if (signal != 0) {
     const char* name = sigabbrev_np(signal);
     return std::string("killed by SIG") + (name != nullptr ? name : std::to_string(signal).c_str());
@@ -91,10 +112,6 @@ ChildOutcome RunChild(const ChildSpec& spec) {
     }
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    if (spec.max_address_space_bytes > 0) {
-      rlimit limit{spec.max_address_space_bytes, spec.max_address_space_bytes};
-      setrlimit(RLIMIT_AS, &limit);
-    }
     execve(argv[0], argv.data(), envp.data());
     int err = errno;
     ssize_t ignored = write(status_pipe[1], &err, sizeof(err));
@@ -122,7 +139,14 @@ ChildOutcome RunChild(const ChildSpec& spec) {
     if (done == pid) break;
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bool over = spec.timeout_s > 0 && elapsed > spec.timeout_s;
-    if (over || g_stop) {
+    if (spec.max_rss_bytes > 0) {
+      std::int64_t rss = ResidentBytes(pid);
+      if (rss > spec.max_rss_bytes) {
+        outcome.over_memory = true;
+        outcome.rss_at_kill_bytes = rss;
+      }
+    }
+    if (over || g_stop || outcome.over_memory) {
       outcome.timed_out = over && !g_stop;
       outcome.interrupted = g_stop != 0;
       kill(-pid, SIGKILL);
@@ -131,7 +155,7 @@ ChildOutcome RunChild(const ChildSpec& spec) {
     }
     if (pidfd >= 0) {
       pollfd p{pidfd, POLLIN, 0};
-      poll(&p, 1, 100);
+      poll(&p, 1, spec.max_rss_bytes > 0 ? 20 : 100);
     } else {
       usleep(10000);
     }
@@ -142,7 +166,7 @@ ChildOutcome RunChild(const ChildSpec& spec) {
   outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   outcome.max_rss_kib = usage.ru_maxrss;
   if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status) && !outcome.timed_out && !outcome.interrupted)
+  if (WIFSIGNALED(status) && !outcome.timed_out && !outcome.interrupted && !outcome.over_memory)
     outcome.signal = WTERMSIG(status);
   return outcome;
 }

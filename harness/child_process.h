@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,22 +20,30 @@ struct ChildSpec {
   std::map<std::string, std::optional<std::string>> env;
   std::string output_path;  // stdout and stderr go here; empty: inherit
   double timeout_s = 0;     // 0: no limit
-  std::size_t max_address_space_bytes = 0;  // 0: no limit (RLIMIT_AS)
+  // 0: no limit. The driver polls the child's resident set every 20 ms and
+  // kills it above this; RLIMIT_AS would not do, since jemalloc and mimalloc
+  // reserve far more address space than they touch.
+  std::int64_t max_rss_bytes = 0;
 };
 
 struct ChildOutcome {
   bool started = false;      // false: fork or exec failed (see error)
   bool timed_out = false;
   bool interrupted = false;  // the driver was asked to stop (SIGINT/SIGTERM)
+  bool over_memory = false;  // killed for exceeding max_rss_bytes
+  std::int64_t rss_at_kill_bytes = 0;
   int exit_code = -1;        // when it exited
   int signal = 0;            // when a signal ended it
   double wall_s = 0;
   long max_rss_kib = 0;      // from wait4's rusage
   std::string error;         // why it did not start
 
-  bool ok() const { return started && !timed_out && !interrupted && signal == 0 && exit_code == 0; }
-  // "exited with status 3", "killed by SIGSEGV", "timed out after 60 s", ...
-  std::string Describe(double timeout_s) const;
+  bool ok() const {
+    return started && !timed_out && !interrupted && !over_memory && signal == 0 && exit_code == 0;
+  }
+  // "exited with status 3", "killed by SIGSEGV", "timed out after 60 s",
+  // "exceeded the memory limit of 2.0 GiB (resident 2.1 GiB)", ...
+  std::string Describe(const ChildSpec& spec) const;
 };
 
 // Runs the child to completion (or its time limit) and reports how it ended.

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "harness/list_command.h"
+#include "harness/merge_command.h"
 #include "harness/run_command.h"
 #include "harness/usage_error.h"
 
@@ -37,6 +38,14 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--sample-interval-us", run.sample_interval_us, "RSS sampling interval")
       ->capture_default_str();
   run_cmd->add_option("--seed", run.seed, "seed of every workload's request sequence")->capture_default_str();
+  run_cmd->add_option("--max-rss", run.max_rss, "per-cell memory limit, e.g. 2G: a cell above it fails");
+  run_cmd->add_option("--shard", run.shard, "I/N: run the I-th of N parts of the matrix (for many machines)");
+
+  std::string merge_out;
+  std::vector<std::string> merge_shards;
+  auto* merge_cmd = app.add_subcommand("merge", "merge the shards of one matrix into one run");
+  merge_cmd->add_option("--out", merge_out, "directory of the merged run")->required();
+  merge_cmd->add_option("shards", merge_shards, "shard run directories")->required();
 
   // A scalar option given twice keeps its last value, as shells users expect.
   for (CLI::Option* opt : run_cmd->get_options())
@@ -57,6 +66,7 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("list")) return ListCommand();
     if (run_cmd->parsed()) return RunCommand(run);
+    if (merge_cmd->parsed()) return MergeCommand(merge_out, merge_shards);
   } catch (const UsageError& e) {
     std::cerr << "allocmark: " << e.what() << "\n";
     return kExitUsage;

@@ -15,6 +15,7 @@
 #include "harness/environment.h"
 #include "harness/matrix.h"
 #include "harness/result_store.h"
+#include "harness/shard.h"
 #include "harness/summary.h"
 #include "harness/usage_error.h"
 
@@ -36,6 +37,23 @@ std::string Now() {
   return buf;
 }
 
+// "2G", "512M", "64K" or a plain number of bytes; throws UsageError.
+std::int64_t ParseBytes(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string suffix = text.substr(used);
+  double scale = suffix.empty() ? 1 : suffix == "K" ? 1024.0 : suffix == "M" ? 1024.0 * 1024 :
+                 suffix == "G" ? 1024.0 * 1024 * 1024 : -1;
+  if (used == 0 || scale < 0 || value <= 0)
+    throw UsageError("--max-rss takes a size above 0 such as 2G, 512M or 1048576, got '" + text + "'");
+  return static_cast<std::int64_t>(value * scale);
+}
+
 int DefaultReps(Profile p) { return p == Profile::kSmoke ? 1 : p == Profile::kQuick ? 3 : 5; }
 
 nlohmann::json OptionsToJson(const RunOptions& o) {
@@ -43,7 +61,8 @@ nlohmann::json OptionsToJson(const RunOptions& o) {
           {"custom_allocators", o.custom_allocators}, {"heaps", o.heaps},
           {"threads", o.threads}, {"reps", o.reps.value_or(0)}, {"profile", o.profile},
           {"params", o.params}, {"timeout_s", o.timeout_s},
-          {"sample_interval_us", o.sample_interval_us}, {"seed", o.seed}};
+          {"sample_interval_us", o.sample_interval_us}, {"seed", o.seed},
+          {"max_rss", o.max_rss}, {"shard", o.shard}};
 }
 
 // The options a run was started with, from its run.json, for --resume.
@@ -66,6 +85,8 @@ RunOptions OptionsFromJson(const nlohmann::json& run, const std::string& resume)
     o.timeout_s = m.at("timeout_s").get<double>();
     o.sample_interval_us = m.at("sample_interval_us").get<int>();
     o.seed = m.at("seed").get<std::uint64_t>();
+    o.max_rss = m.value("max_rss", "");
+    o.shard = m.value("shard", "");
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(resume + "/run.json: malformed matrix (" + std::string(e.what()) + ")");
   }
@@ -106,6 +127,8 @@ int RunCommand(RunOptions o) {
   m.param_overrides = o.params;
   m.seed = o.seed;
   std::vector<Cell> cells = ExpandMatrix(m);
+  if (!o.shard.empty()) cells = SelectShard(cells, ParseShard(o.shard));
+  std::int64_t max_rss_bytes = o.max_rss.empty() ? 0 : ParseBytes(o.max_rss);
 
   std::string child = ChildPath();
   if (access(child.c_str(), X_OK) != 0) throw UsageError("cannot find the workload binary " + child);
@@ -130,6 +153,10 @@ int RunCommand(RunOptions o) {
            {"environment", env},
            {"warnings", EnvironmentWarnings(env)},
            {"matrix", OptionsToJson(o)}};
+    if (!o.shard.empty()) {
+      Shard s = ParseShard(o.shard);
+      run["shard"] = {{"index", s.index}, {"count", s.count}};
+    }
     for (const auto& w : Workloads()) {
       if (std::none_of(cells.begin(), cells.end(), [&](const Cell& c) { return c.workload == w.name; }))
         continue;
@@ -150,7 +177,7 @@ int RunCommand(RunOptions o) {
   for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
 
   InstallStopHandlers();
-  CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, 0};
+  CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, max_rss_bytes};
   std::size_t todo = 0;
   for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
   std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of " << cells.size()

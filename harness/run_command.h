@@ -26,6 +26,8 @@ struct RunOptions {
   double timeout_s = 600;
   int sample_interval_us = 10000;
   std::uint64_t seed = 1;
+  std::string max_rss;  // per-cell memory limit: bytes, or with K/M/G suffix
+  std::string shard;    // "I/N": run only this part of the matrix
   std::string command_line;
 };
 

@@ -71,6 +71,9 @@ struct WorkloadInfo {
   int max_threads = 1;          // 1: single-threaded; larger: accepts T threads
   // The name of the workload's main rate ("ops", "messages", "frames", ...).
   std::string ops_unit = "ops";
+  // Relative cost of one cell at the quick profile (1: about a second), used
+  // to balance shards of a matrix across machines.
+  double cost_weight = 1.0;
   // Checks relations between parameters (min <= max, ...); returns an error
   // message, or "" when the values are consistent. Optional.
   std::string (*check)(const Params&) = nullptr;
