@@ -13,6 +13,13 @@
 //   void Reset()
 //       Ends a phase (frame, document, request): bulk heaps release every
 //       block at once; heaps that free individually make it a no-op.
+//   static constexpr bool kCrossThreadFree   (optional; absent means false)
+//       True when a block may be given to Deallocate of another thread's
+//       heap of the same type (the heaps of both threads being alive or not:
+//       malloc, slab-mt). False: blocks go back to the heap object that
+//       allocated them, on its thread (arena, slab, pmr-*). Workloads that
+//       free on another thread (producer_consumer, xmalloc) run only on
+//       heaps with AcceptsCrossThreadFree<H>.
 #ifndef ALLOCMARK_ALLOCATORS_HEAP_H_
 #define ALLOCMARK_ALLOCATORS_HEAP_H_
 
@@ -36,6 +43,7 @@ concept Heap = std::default_initializable<H> &&
 class MallocHeap {
  public:
   static constexpr const char* kName = "malloc";
+  static constexpr bool kCrossThreadFree = true;
 
   void* Allocate(std::size_t size_bytes, std::size_t align_bytes) {
     if (align_bytes <= alignof(std::max_align_t)) return std::malloc(size_bytes);
@@ -47,7 +55,17 @@ class MallocHeap {
   void Reset() {}
 };
 
+// H::kCrossThreadFree, or false where H does not declare it.
+template <class H>
+inline constexpr bool AcceptsCrossThreadFree = [] {
+  if constexpr (requires { H::kCrossThreadFree; })
+    return static_cast<bool>(H::kCrossThreadFree);
+  else
+    return false;
+}();
+
 static_assert(Heap<MallocHeap>);
+static_assert(AcceptsCrossThreadFree<MallocHeap>);
 
 }  // namespace allocmark
 

@@ -10,16 +10,29 @@
 #include <utility>
 
 #include "allocators/heap.h"
+#include "allocators/own_heaps.h"
 #include "allocators/pmr_heaps.h"
 
 namespace allocmark {
 
-enum class HeapKind { kMalloc, kArena, kSlab, kPmrMonotonic, kPmrPool };
+// kSlabMt is the slab with per-thread caches and remote frees: a kind of its
+// own (not a mode of kSlab) because its frees cost an owner check that the
+// single-threaded slab does not pay, and a result row must say which one
+// was measured; cross-thread workloads pick it by AcceptsCrossThreadFree.
+enum class HeapKind {
+  kMalloc,
+  kArena,
+  kSlab,
+  kSlabMt,
+  kPmrMonotonic,
+  kPmrPool
+};
 
-inline constexpr std::array<std::pair<HeapKind, std::string_view>, 5>
+inline constexpr std::array<std::pair<HeapKind, std::string_view>, 6>
     kHeapNames = {{{HeapKind::kMalloc, "malloc"},
                    {HeapKind::kArena, "arena"},
                    {HeapKind::kSlab, "slab"},
+                   {HeapKind::kSlabMt, "slab-mt"},
                    {HeapKind::kPmrMonotonic, "pmr-monotonic"},
                    {HeapKind::kPmrPool, "pmr-pool"}}};
 
@@ -51,8 +64,14 @@ bool WithHeap(HeapKind kind, F&& fn) {
       fn.template operator()<PmrPoolHeap>();
       return true;
     case HeapKind::kArena:
+      fn.template operator()<ArenaHeap>();
+      return true;
     case HeapKind::kSlab:
-      return false;
+      fn.template operator()<SlabHeap>();
+      return true;
+    case HeapKind::kSlabMt:
+      fn.template operator()<SlabMtHeap>();
+      return true;
   }
   return false;
 }
