@@ -165,7 +165,7 @@ const bool kRegistered = RegisterWorkload<Churn>({
             {"ops", "replacements per thread", 20000, 2000000, 20000000, 1},
             {"latency_every", "time every k-th replacement", 64, 64, 64, 1},
         },
-    .heaps = {HeapKind::kMalloc, HeapKind::kPmrPool},
+    .heaps = {HeapKind::kMalloc, HeapKind::kSlab, HeapKind::kPmrPool},
     .max_threads = 1024,
     .check = [](const Params& p) -> std::string {
       if (p.at("min_size_bytes") > p.at("max_size_bytes"))

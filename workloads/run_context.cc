@@ -37,6 +37,16 @@ void RunContext::SetCounter(const std::string& name, double value) {
   counters_[name] = value;
 }
 
+void RunContext::AddProgramUsage(const ProgramUsage& usage) {
+  ProgramUsage& p = program_usage_;
+  p.programs += std::max(usage.programs, 1);
+  p.user_s += usage.user_s;
+  p.sys_s += usage.sys_s;
+  p.peak_rss_bytes = std::max(p.peak_rss_bytes, usage.peak_rss_bytes);
+  p.page_faults += usage.page_faults;
+  p.major_page_faults += usage.major_page_faults;
+}
+
 void RunContext::Fail(std::string reason) {
   std::lock_guard<std::mutex> lock(failure_mutex_);
   if (failed_.load(std::memory_order_relaxed)) return;

@@ -15,6 +15,18 @@
 
 namespace allocmark {
 
+// Resource use of the external programs a real-program workload ran and
+// measured (wait4's rusage): CPU times and faults summed over the programs,
+// the largest peak resident set of any of them.
+struct ProgramUsage {
+  int programs = 0;  // 0: the workload measured no external program
+  double user_s = 0;
+  double sys_s = 0;
+  std::int64_t peak_rss_bytes = 0;
+  std::int64_t page_faults = 0;
+  std::int64_t major_page_faults = 0;
+};
+
 class RunContext {
  public:
   // `threads`: the number of slots; the workload's thread i uses slot i.
@@ -55,6 +67,18 @@ class RunContext {
   void SetCounter(const std::string& name, double value);
   const std::map<std::string, double>& counters() const { return counters_; }
 
+  // The external program a real-program workload is measuring now, or 0.
+  // While it is set the sampler reads /proc/PID/statm of that process instead
+  // of the child's own; set it once the program runs and clear it before
+  // reaping it (workloads/external_program.h does both).
+  void SetMeasuredPid(int pid) { measured_pid_.store(pid, std::memory_order_relaxed); }
+  int measured_pid() const { return measured_pid_.load(std::memory_order_relaxed); }
+  // Adds a finished program's figures; when any was added, the cell reports
+  // them instead of the child's own CPU time, faults and peak RSS. Call from
+  // one thread at a time, outside the sampler.
+  void AddProgramUsage(const ProgramUsage& usage);
+  const ProgramUsage& program_usage() const { return program_usage_; }
+
   // Records a failure (a NULL allocation, a corrupted block); thread-safe;
   // the first reason is kept. A failed run reports no figures.
   void Fail(std::string reason);
@@ -70,6 +94,8 @@ class RunContext {
   };
   std::vector<Slot> slots_;
   std::map<std::string, double> counters_;
+  std::atomic<int> measured_pid_{0};
+  ProgramUsage program_usage_;
   std::atomic<bool> failed_{false};
   mutable std::mutex failure_mutex_;
   std::string failure_;

@@ -1,0 +1,110 @@
+// cache_scratch: Hoard's passive-false-sharing test.
+//
+// Models: a main thread allocates one small object per worker, consecutively
+// (so several share a cache line), and hands one to each worker; each worker
+// frees it, then repeatedly allocates an object of the same size, writes it
+// many times and frees it. An allocator that gives a freed block back to the
+// thread that freed it lets the workers reuse the main thread's shared line,
+// and their writes then falsely share it: the program caused the sharing
+// once, the allocator keeps it going ("passively").
+// Written from the description of cache-scratch in E. Berger et al., "Hoard:
+// A Scalable Memory Allocator for Multithreaded Applications", ASPLOS 2000.
+// Each worker does `iterations` times: allocate `object_size_bytes`, write
+// every byte `writes_per_object` times, free.
+// Does not model: true sharing. With T = 1 there is nothing to share: run it
+// with --threads 2 or more. heap = malloc (and heaps that accept cross-thread
+// frees): the first free of each worker is of the main thread's object.
+// Parameters: see kParams. ops counts the workers' objects.
+// Checks itself: every object holds the pattern of its request tag, verified
+// before it is freed.
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "workloads/checked_block.h"
+#include "workloads/false_sharing.h"
+#include "workloads/rng.h"
+#include "workloads/workload.h"
+
+namespace allocmark {
+namespace {
+
+class CacheScratch {
+ public:
+  explicit CacheScratch(const WorkloadConfig& config)
+      : threads_(config.threads),
+        iterations_(config.GetSize("iterations")),
+        writes_(config.GetSize("writes_per_object")),
+        size_(config.GetSize("object_size_bytes")) {
+    for (std::uint64_t word :
+         {static_cast<std::uint64_t>(threads_), std::uint64_t{iterations_},
+          std::uint64_t{writes_}, std::uint64_t{size_}})
+      hash_.Add(word);
+  }
+
+  std::uint64_t RequestChecksum() const { return hash_.value(); }
+
+  template <Heap H>
+  void Run(RunContext& ctx) {
+    if constexpr (!AcceptsCrossThreadFree<H>) {
+      ctx.Fail(
+          std::string("cache_scratch frees blocks on other threads; heap '") +
+          H::kName + "' does not accept that");
+    } else {
+      // The main thread's objects, one per worker, allocated back to back.
+      // Each is accounted to its worker's slot; the worker is the only writer
+      // of that slot once it starts.
+      H main_heap;
+      std::vector<CheckedBlock> handed(static_cast<std::size_t>(threads_));
+      for (int t = 0; t < threads_; ++t)
+        if (!AllocateChecked(main_heap, ctx, t,
+                             handed[static_cast<std::size_t>(t)], size_,
+                             static_cast<std::uint64_t>(t)))
+          return;
+      std::vector<std::thread> workers;
+      for (int t = 0; t < threads_; ++t)
+        workers.emplace_back([&, t] {
+          H heap;
+          CheckedBlock& first = handed[static_cast<std::size_t>(t)];
+          WriteRepeatedly(first.p, size_, writes_, first.tag);
+          if (!FreeChecked(heap, ctx, t, first)) return;
+          std::uint64_t tag = (static_cast<std::uint64_t>(t) + 1) << 48;
+          for (std::size_t i = 0; i < iterations_; ++i, ++tag) {
+            CheckedBlock b;
+            if (!AllocateChecked(heap, ctx, t, b, size_, tag)) return;
+            WriteRepeatedly(b.p, size_, writes_, tag);
+            if (!FreeChecked(heap, ctx, t, b)) return;
+          }
+          ctx.AddOps(t, static_cast<std::int64_t>(iterations_));
+        });
+      for (auto& w : workers) w.join();
+    }
+  }
+
+ private:
+  int threads_;
+  std::size_t iterations_;
+  std::size_t writes_;
+  std::size_t size_;
+  RequestHash hash_;
+};
+
+const bool kRegistered = RegisterWorkload<CacheScratch>({
+    .name = "cache_scratch",
+    .summary = "Hoard's cache-scratch: workers reuse objects the main thread "
+               "handed them (passive false sharing)",
+    .params =
+        {
+            {"iterations", "objects per worker", 20000, 500000, 5000000, 1},
+            {"writes_per_object", "times each byte is written", 10, 50, 50, 1},
+            {"object_size_bytes", "size of every object", 8, 8, 8, 1},
+        },
+    .heaps = {HeapKind::kMalloc, HeapKind::kSlabMt},
+    .max_threads = 256,
+    .ops_unit = "objects",
+    .cost_weight = 0.2,
+});
+
+}  // namespace
+}  // namespace allocmark

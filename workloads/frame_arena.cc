@@ -1,0 +1,226 @@
+// frame_arena: a game-frame loop of short-lived temporaries.
+//
+// Models: a game or real-time renderer: every frame allocates many temporary
+// objects of mixed kinds: particles (fixed 64-byte records), strings (8 to
+// 200 bytes: names, formatted text) and vectors that grow by doubling from 4
+// to up to `max_vector_items` 16-byte items (each growth allocates the new
+// block, copies, frees the old), and a small fraction, `survivor_permille`,
+// survives for 1 to `max_survivor_frames` frames (an effect that lingers, a
+// message queued for later). On heap=malloc every temporary is freed at the
+// end of its frame; on arena and pmr-monotonic the frame's heap is reset
+// instead (the frame-allocator idiom), and survivors are always allocated
+// "elsewhere", from a malloc heap, as an engine keeps them out of the frame
+// arena. Does not model: rendering work between allocations, or objects
+// shared between threads. Threads: each of T threads runs its own frame loop
+// (a job system's per-worker frame allocators).
+// Pattern: the frame/linear allocator of game engines (Gregory, Game Engine
+// Architecture, "single-frame and double-buffered allocators").
+// Parameters: see kParams. ops counts frames; counters: objects (temporaries
+// and survivors allocated, vector growth steps included).
+// Latency: every frame's time (allocation, fill, checks, frees or reset), the
+// number a game engineer reads: p50, p99 and max of ctx.Latencies.
+// Checks itself: every object is filled with the pattern of its request tag
+// and verified before it is freed or its frame is reset; a vector's old
+// block is verified before it is copied and freed.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workloads/checked_block.h"
+#include "workloads/clock.h"
+#include "workloads/heap_traits.h"
+#include "workloads/rng.h"
+#include "workloads/thread_group.h"
+#include "workloads/workload.h"
+
+namespace allocmark {
+namespace {
+
+class FrameArena {
+ public:
+  explicit FrameArena(const WorkloadConfig& config)
+      : frames_(config.GetSize("frames")),
+        traces_(static_cast<std::size_t>(config.threads)),
+        objects_(traces_.size()) {
+    const std::size_t objects = config.GetSize("objects_per_frame");
+    const std::uint64_t survivor_permille = config.GetSize("survivor_permille");
+    const std::uint64_t max_survivor_frames =
+        config.GetSize("max_survivor_frames");
+    const std::uint64_t max_vector_items = config.GetSize("max_vector_items");
+    for (std::size_t t = 0; t < traces_.size(); ++t) {
+      Rng rng(config.seed * 1000003 + t);
+      auto& trace = traces_[t];
+      trace.resize(frames_ * objects);
+      for (Object& o : trace) {
+        std::uint64_t kind =
+            rng.Below(10);  // 5 particles : 3 strings : 2 vectors
+        if (kind < 5) {
+          o = {kParticleBytes, 0, 0};
+        } else if (kind < 8) {
+          o = {static_cast<std::uint32_t>(rng.Uniform(8, 200)), 0, 0};
+        } else {
+          o = {0, static_cast<std::uint32_t>(rng.Uniform(1, max_vector_items)),
+               0};
+        }
+        if (rng.Chance(survivor_permille))
+          o.survive_frames =
+              static_cast<std::uint32_t>(rng.Uniform(1, max_survivor_frames));
+        hash_.Add(o.size);
+        hash_.Add(o.vector_items);
+        hash_.Add(o.survive_frames);
+      }
+    }
+  }
+
+  std::uint64_t RequestChecksum() const { return hash_.value(); }
+
+  template <Heap H>
+  void Run(RunContext& ctx) {
+    RunThreads(static_cast<int>(traces_.size()),
+               [&](int t) { RunThread<H>(ctx, t); });
+    double objects = 0;
+    for (std::uint64_t n : objects_) objects += static_cast<double>(n);
+    ctx.SetCounter("objects", objects);
+  }
+
+ private:
+  static constexpr std::uint32_t kParticleBytes = 64;
+  static constexpr std::uint32_t kVectorItemBytes = 16;
+  struct Object {
+    std::uint32_t size;  // bytes of a particle or string; 0 for a vector
+    std::uint32_t vector_items;    // a vector's final item count; 0 otherwise
+    std::uint32_t survive_frames;  // 0: dies with its frame
+  };
+  struct Survivor {
+    CheckedBlock block;
+    std::size_t dies_at_frame;
+  };
+
+  // A vector grown item by item to `items`, doubling from 4: returns its
+  // final block in b (from `heap`), or false on failure.
+  template <Heap Hv>
+  static bool GrowVector(Hv& heap, RunContext& ctx, int t, CheckedBlock& b,
+                         std::uint32_t items, std::uint64_t tag,
+                         std::uint64_t& objects) {
+    std::uint32_t capacity = 4;
+    if (!AllocateChecked(heap, ctx, t, b, capacity * kVectorItemBytes, tag))
+      return false;
+    ++objects;
+    while (capacity < items) {
+      capacity *= 2;
+      CheckedBlock grown;
+      if (!VerifyChecked(ctx, b) ||
+          !AllocateChecked(heap, ctx, t, grown, capacity * kVectorItemBytes,
+                           tag))
+        return false;
+      ++objects;
+      if (!FreeChecked(heap, ctx, t, b)) return false;
+      b = grown;
+    }
+    return true;
+  }
+
+  template <Heap H>
+  void RunThread(RunContext& ctx, int t) {
+    const auto& trace = traces_[static_cast<std::size_t>(t)];
+    const std::size_t objects_per_frame = trace.size() / frames_;
+    H frame_heap;
+    MallocHeap survivor_heap;
+    std::vector<CheckedBlock> temporaries;
+    temporaries.reserve(objects_per_frame);
+    std::vector<Survivor> survivors;
+    auto& latencies = ctx.Latencies(t);
+    latencies.reserve(frames_);
+    std::uint64_t objects = 0;
+    for (std::size_t frame = 0; frame < frames_; ++frame) {
+      if (ctx.failed()) return;
+      const std::int64_t start = NowNs();
+      for (std::size_t i = 0; i < objects_per_frame; ++i) {
+        const std::uint64_t tag = frame * objects_per_frame + i;
+        const Object& o = trace[tag];
+        CheckedBlock b;
+        bool ok;
+        if (o.survive_frames > 0) {
+          ok = o.vector_items > 0
+                   ? GrowVector(survivor_heap, ctx, t, b, o.vector_items, tag,
+                                objects)
+                   : (++objects,
+                      AllocateChecked(survivor_heap, ctx, t, b, o.size, tag));
+          if (ok) survivors.push_back({b, frame + o.survive_frames});
+        } else {
+          ok = o.vector_items > 0
+                   ? GrowVector(frame_heap, ctx, t, b, o.vector_items, tag,
+                                objects)
+                   : (++objects,
+                      AllocateChecked(frame_heap, ctx, t, b, o.size, tag));
+          if (ok) temporaries.push_back(b);
+        }
+        if (!ok) return;
+      }
+      // The end of the frame: temporaries die, then expired survivors.
+      for (CheckedBlock& b : temporaries) {
+        if (kReleasesInBulk<H> ? !VerifyChecked(ctx, b)
+                               : !FreeChecked(frame_heap, ctx, t, b))
+          return;
+        if (kReleasesInBulk<H>)
+          ctx.AddLive(t, -static_cast<std::int64_t>(b.size));
+      }
+      temporaries.clear();
+      frame_heap.Reset();
+      std::size_t kept = 0;
+      for (Survivor& s : survivors) {
+        if (s.dies_at_frame > frame) {
+          survivors[kept++] = s;
+        } else if (!FreeChecked(survivor_heap, ctx, t, s.block)) {
+          return;
+        }
+      }
+      survivors.resize(kept);
+      latencies.push_back(NowNs() - start);
+    }
+    for (Survivor& s : survivors)
+      if (!FreeChecked(survivor_heap, ctx, t, s.block)) return;
+    ctx.AddOps(t, static_cast<std::int64_t>(frames_));
+    objects_[static_cast<std::size_t>(t)] = objects;
+  }
+
+  std::size_t frames_;
+  std::vector<std::vector<Object>>
+      traces_;  // per thread: frames * objects_per_frame
+  std::vector<std::uint64_t> objects_;  // per thread: blocks allocated
+  RequestHash hash_;
+};
+
+const bool kRegistered = RegisterWorkload<FrameArena>({
+    .name = "frame_arena",
+    .summary =
+        "game-frame loop: many temporaries per frame, a few survive k frames",
+    .params =
+        {
+            {"frames", "frames per thread", 100, 500, 5000, 1},
+            {"objects_per_frame",
+             "objects allocated per frame (a vector counts once)", 2000, 2000,
+             2000, 1},
+            {"survivor_permille", "objects per 1000 that outlive their frame",
+             20, 20, 20, 0},
+            {"max_survivor_frames", "survivors live 1 to this many frames", 8,
+             8, 8, 1},
+            {"max_vector_items",
+             "largest final size of a growing vector (16-byte items)", 256, 256,
+             256, 1},
+        },
+    .heaps = {HeapKind::kMalloc, HeapKind::kArena, HeapKind::kPmrMonotonic},
+    .max_threads = 64,
+    .ops_unit = "frames",
+    .cost_weight = 0.6,
+    .check = [](const Params& p) -> std::string {
+      if (p.at("survivor_permille") > 1000)
+        return "survivor_permille is above 1000";
+      if (p.at("max_vector_items") > (1 << 24))
+        return "max_vector_items is above 2^24";
+      return "";
+    },
+});
+
+}  // namespace
+}  // namespace allocmark

@@ -1,0 +1,188 @@
+// json: parse real JSON documents into a DOM, walk it, destroy it.
+//
+// Models: a service or tool that reads JSON (configuration, API responses,
+// data files): many small nodes and strings allocated in document order,
+// arrays and objects that grow, then the whole tree dropped at once. On
+// heap=malloc every block is freed by walking the tree; on arena and
+// pmr-monotonic the tree is dropped by resetting the heap after each
+// document (one arena per document); on pmr-pool each block goes back to the
+// pool. The DOM is allocmark's own (json_dom.h says why not nlohmann::json):
+// every allocation of parsing is a Heap call and nothing else allocates.
+// Documents (json_corpus.h): Debian's iso-codes JSON files (8 documents,
+// ~1.4 MB), @mdn/browser-compat-data's data.json (one ~17 MB document,
+// installed by `make deps`), and generated API-response-like documents.
+// Does not model: serialisation, queries that allocate, or documents kept
+// alive across requests. Threads: each of T threads parses the whole
+// schedule on its own heap (a JSON-serving process with T workers).
+// Parameters: see kParams. ops counts documents; counters: bytes_parsed,
+// parsed_bytes_per_s (document bytes over the run's wall time),
+// dom_allocations.
+// Latency: each document's parse + walk + destroy, on the steady clock
+// (documents differ in size by 10^4: read the percentiles per corpus mix).
+// Checks itself: every document is parsed once before the timed region on
+// malloc, and its walk hash recorded; the timed walk must give the same hash
+// (the walk reads every value and string byte and checks that unused array
+// slots are still zero), else the cell fails. A missing or malformed corpus
+// file fails the cell with the file's name and the reason.
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "workloads/clock.h"
+#include "workloads/heap_traits.h"
+#include "workloads/json_corpus.h"
+#include "workloads/json_dom.h"
+#include "workloads/rng.h"
+#include "workloads/thread_group.h"
+#include "workloads/workload.h"
+
+namespace allocmark {
+namespace {
+
+class Json {
+ public:
+  explicit Json(const WorkloadConfig& config)
+      : threads_(config.threads),
+        allocations_(static_cast<std::size_t>(config.threads)) {
+    std::vector<std::size_t> iso, mdn;
+    auto load = [&](auto loader, std::vector<std::size_t>& indices) {
+      if (!error_.empty()) return;
+      std::size_t first = documents_.size();
+      error_ = loader(documents_);
+      for (std::size_t i = first; i < documents_.size(); ++i)
+        indices.push_back(i);
+    };
+    if (config.Get("iso_codes_passes") > 0) load(LoadIsoCodesCorpus, iso);
+    if (config.Get("mdn_passes") > 0) load(LoadMdnCorpus, mdn);
+    if (!error_.empty()) return;
+    Rng rng(config.seed);
+    for (std::int64_t i = 0; i < config.Get("generated_documents"); ++i) {
+      schedule_.push_back(documents_.size());
+      documents_.push_back(
+          {"generated-" + std::to_string(i),
+           GenerateJsonDocument(rng,
+                                config.GetSize("generated_document_bytes"))});
+    }
+    for (std::int64_t pass = 0; pass < config.Get("iso_codes_passes"); ++pass)
+      schedule_.insert(schedule_.end(), iso.begin(), iso.end());
+    for (std::int64_t pass = 0; pass < config.Get("mdn_passes"); ++pass)
+      schedule_.insert(schedule_.end(), mdn.begin(), mdn.end());
+
+    // The reference parse: validates the corpus and records each walk hash.
+    MallocHeap heap;
+    std::string scratch;
+    for (const auto& doc : documents_) {
+      JsonHeapUse use;
+      std::string error;
+      JsonValue* root =
+          JsonParser<MallocHeap>(heap, use, scratch).Parse(doc.text, error);
+      if (root == nullptr) {
+        error_ = doc.name + " is not valid JSON: " + error;
+        return;
+      }
+      expected_hash_.push_back(JsonWalkHash(root));
+      JsonDestroy(heap, root, use);
+      for (std::size_t i = 0; i + 8 <= doc.text.size(); i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, doc.text.data() + i, 8);
+        hash_.Add(word);
+      }
+      hash_.Add(doc.text.size());
+    }
+    for (std::size_t index : schedule_) hash_.Add(index);
+  }
+
+  std::uint64_t RequestChecksum() const { return hash_.value(); }
+
+  template <Heap H>
+  void Run(RunContext& ctx) {
+    if (!error_.empty()) return ctx.Fail(error_);
+    const std::int64_t start = NowNs();
+    RunThreads(threads_, [&](int t) { RunThread<H>(ctx, t); });
+    const double wall_s = static_cast<double>(NowNs() - start) * 1e-9;
+    if (ctx.failed()) return;
+    double bytes = 0, allocations = 0;
+    for (std::size_t index : schedule_)
+      bytes += static_cast<double>(documents_[index].text.size());
+    for (std::int64_t a : allocations_) allocations += static_cast<double>(a);
+    bytes *= threads_;
+    ctx.SetCounter("bytes_parsed", bytes);
+    ctx.SetCounter("parsed_bytes_per_s", bytes / wall_s);
+    ctx.SetCounter("dom_allocations", allocations);
+  }
+
+ private:
+  template <Heap H>
+  void RunThread(RunContext& ctx, int t) {
+    H heap;
+    JsonHeapUse use{&ctx, t};
+    std::string scratch;
+    scratch.reserve(1 << 16);
+    auto& latencies = ctx.Latencies(t);
+    latencies.reserve(schedule_.size());
+    for (std::size_t index : schedule_) {
+      if (ctx.failed()) return;
+      const JsonDocument& doc = documents_[index];
+      const std::int64_t start = NowNs();
+      std::string error;
+      JsonValue* root =
+          JsonParser<H>(heap, use, scratch).Parse(doc.text, error);
+      if (root == nullptr) return ctx.Fail(doc.name + ": " + error);
+      if (JsonWalkHash(root) != expected_hash_[index])
+        return ctx.Fail(doc.name +
+                        ": the DOM was changed while live (walk hash differs)");
+      if constexpr (kReleasesInBulk<H>) {
+        use.AddLive(-use.live_bytes);
+      } else {
+        JsonDestroy(heap, root, use);
+      }
+      heap.Reset();
+      latencies.push_back(NowNs() - start);
+    }
+    ctx.AddOps(t, static_cast<std::int64_t>(schedule_.size()));
+    allocations_[static_cast<std::size_t>(t)] = use.allocations;
+  }
+
+  int threads_;
+  std::vector<JsonDocument> documents_;
+  std::vector<std::uint64_t> expected_hash_;  // per document
+  std::vector<std::size_t> schedule_;         // documents in parse order
+  std::vector<std::int64_t> allocations_;     // per thread
+  std::string error_;  // a corpus problem, reported by Run
+  RequestHash hash_;
+};
+
+const bool kRegistered = RegisterWorkload<Json>({
+    .name = "json",
+    .summary = "parse real and generated JSON into a DOM, walk it, destroy it",
+    .params =
+        {
+            {"iso_codes_passes",
+             "times the iso-codes files are parsed (0: not loaded)", 1, 8, 40,
+             0},
+            {"mdn_passes",
+             "times @mdn/browser-compat-data is parsed (0: not loaded)", 0, 1,
+             5, 0},
+            {"generated_documents", "generated documents, each parsed once", 4,
+             40, 400, 0},
+            {"generated_document_bytes", "size of a generated document", 65536,
+             262144, 262144, 1},
+        },
+    .heaps = {HeapKind::kMalloc, HeapKind::kArena, HeapKind::kPmrMonotonic,
+              HeapKind::kPmrPool},
+    .max_threads = 64,
+    .ops_unit = "documents",
+    .cost_weight = 1.0,
+    .check = [](const Params& p) -> std::string {
+      if (p.at("iso_codes_passes") + p.at("mdn_passes") +
+              p.at("generated_documents") ==
+          0)
+        return "no documents: set iso_codes_passes, mdn_passes or "
+               "generated_documents";
+      return "";
+    },
+});
+
+}  // namespace
+}  // namespace allocmark

@@ -1,0 +1,139 @@
+#include "workloads/json_corpus.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace allocmark {
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+std::string ReadFile(const std::string& path, std::vector<JsonDocument>& out,
+                     const std::string& remedy) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "json corpus file " + path + " is missing (" + remedy + ")";
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) return "cannot read json corpus file " + path;
+  out.push_back({path, std::move(text).str()});
+  return "";
+}
+
+constexpr const char* kWords[] = {
+    "alpha",  "river",  "stone",   "cloud",  "maple",  "ember",
+    "harbor", "quartz", "delta",   "orbit",  "cedar",  "lumen",
+    "north",  "violet", "prairie", "signal", "tundra", "copper",
+    "meadow", "falcon", "garnet",  "island", "jasper", "kernel",
+    "lagoon", "mosaic", "nectar",  "opal",   "pixel",  "ridge",
+};
+constexpr const char* kEvents[] = {"created", "updated",  "viewed",
+                                   "shared",  "archived", "restored"};
+
+class Writer {
+ public:
+  explicit Writer(Rng& rng) : rng_(rng) {}
+
+  void Record(std::uint64_t id) {
+    out_ += "{\"id\":" + std::to_string(id) + ",\"name\":";
+    String(1 + rng_.Below(3));
+    out_ += ",\"email\":\"";
+    out_ += Word();
+    out_ += '.';
+    out_ += Word();
+    out_ += "@example.org\",\"active\":";
+    out_ += rng_.Chance(700) ? "true" : "false";
+    out_ += ",\"score\":" + std::to_string(rng_.Below(1000000)) + "." +
+            std::to_string(rng_.Below(1000)) + "e-3";
+    out_ += ",\"tags\":[";
+    for (std::uint64_t i = 0, n = rng_.Below(8); i < n; ++i) {
+      if (i > 0) out_ += ',';
+      String(1);
+    }
+    out_ += "],\"address\":{\"street\":";
+    String(2);
+    out_ += ",\"city\":";
+    String(1);
+    out_ += ",\"zip\":\"" + std::to_string(10000 + rng_.Below(90000)) +
+            "\",\"geo\":[" + std::to_string(rng_.Below(180)) + "." +
+            std::to_string(rng_.Below(100000)) + ",-" +
+            std::to_string(rng_.Below(90)) + "." +
+            std::to_string(rng_.Below(100000)) + "]}";
+    out_ += ",\"history\":[";
+    for (std::uint64_t i = 0, n = rng_.Below(12); i < n; ++i) {
+      if (i > 0) out_ += ',';
+      out_ += "{\"t\":" + std::to_string(1600000000 + rng_.Below(100000000)) +
+              ",\"event\":\"" + kEvents[rng_.Below(std::size(kEvents))] +
+              "\",\"note\":";
+      if (rng_.Chance(300)) {
+        out_ += "null";
+      } else {
+        String(1 + rng_.Below(12));
+      }
+      out_ += '}';
+    }
+    out_ += "],\"parent\":null}";
+  }
+
+  std::string& text() { return out_; }
+
+ private:
+  const char* Word() { return kWords[rng_.Below(std::size(kWords))]; }
+
+  // A string of `words` words, some with escapes or \u sequences.
+  void String(std::uint64_t words) {
+    out_ += '"';
+    for (std::uint64_t i = 0; i < words; ++i) {
+      if (i > 0) out_ += ' ';
+      out_ += Word();
+      if (rng_.Chance(20)) out_ += "\\\"quoted\\\"";
+      if (rng_.Chance(20)) out_ += "\\u00e9\\n";
+    }
+    out_ += '"';
+  }
+
+  Rng& rng_;
+  std::string out_;
+};
+
+}  // namespace
+
+std::string LoadIsoCodesCorpus(std::vector<JsonDocument>& out) {
+  const std::string dir =
+      EnvOr("ALLOCMARK_ISO_CODES_DIR", "/usr/share/iso-codes/json");
+  for (const char* name :
+       {"iso_15924", "iso_3166-1", "iso_3166-2", "iso_3166-3", "iso_4217",
+        "iso_639-2", "iso_639-3", "iso_639-5"}) {
+    std::string error =
+        ReadFile(dir + "/" + name + ".json", out,
+                 "install Debian's iso-codes package: make deps");
+    if (!error.empty()) return error;
+  }
+  return "";
+}
+
+std::string LoadMdnCorpus(std::vector<JsonDocument>& out) {
+  return ReadFile(
+      EnvOr("ALLOCMARK_MDN_BCD_JSON", ALLOCMARK_NPM_DIR
+            "/node_modules/@mdn/browser-compat-data/data.json"),
+      out, "make deps installs @mdn/browser-compat-data from the npm registry");
+}
+
+std::string GenerateJsonDocument(Rng& rng, std::size_t target_bytes) {
+  Writer writer(rng);
+  std::string& text = writer.text();
+  text.reserve(target_bytes + 4096);
+  text += '[';
+  for (std::uint64_t id = 0; id == 0 || text.size() < target_bytes; ++id) {
+    if (id > 0) text += ",\n";
+    writer.Record(id);
+  }
+  text += "]\n";
+  return std::move(text);
+}
+
+}  // namespace allocmark

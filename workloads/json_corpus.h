@@ -1,0 +1,40 @@
+// The json workload's documents: real ones read from disk, and generated ones.
+//
+// Real corpora:
+//   iso-codes: the JSON files of Debian's iso-codes package (country,
+//     language, currency and script codes; 8 files, ~1.4 MB), from
+//     $ALLOCMARK_ISO_CODES_DIR or /usr/share/iso-codes/json.
+//   mdn: @mdn/browser-compat-data's data.json (~17 MB of deeply nested
+//     objects with many short strings), installed by `make deps` into
+//     third_party/npm, or the file $ALLOCMARK_MDN_BCD_JSON names.
+// The generator writes API-response-like records (objects of ids, names,
+// tags, scores, nested addresses and event histories, with escapes and
+// \u sequences in some strings) from an Rng, so a seed gives the same text on
+// every machine.
+#ifndef ALLOCMARK_WORKLOADS_JSON_CORPUS_H_
+#define ALLOCMARK_WORKLOADS_JSON_CORPUS_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "workloads/rng.h"
+
+namespace allocmark {
+
+struct JsonDocument {
+  std::string name;  // the file, or "generated-<i>"
+  std::string text;
+};
+
+// Appends the corpus's documents to `out`. Returns "" on success, or one line
+// saying which file is missing or unreadable and how to get it.
+std::string LoadIsoCodesCorpus(std::vector<JsonDocument>& out);
+std::string LoadMdnCorpus(std::vector<JsonDocument>& out);
+
+// A document of about target_bytes (at least one record), from `rng`.
+std::string GenerateJsonDocument(Rng& rng, std::size_t target_bytes);
+
+}  // namespace allocmark
+
+#endif  // ALLOCMARK_WORKLOADS_JSON_CORPUS_H_

@@ -1,0 +1,125 @@
+// large: blocks from 64 KiB to 16 MiB, every byte touched.
+//
+// Models: programs that allocate big buffers (images, network and file
+// buffers, matrices, column chunks): sizes around and above the allocators'
+// mmap thresholds, so what is measured is how each allocator gets memory
+// from the kernel and gives it back: mmap/munmap per block, a cached or
+// retained region, madvise(DONTNEED) and the page faults that follow. Each
+// of T threads keeps `live_blocks` blocks and replaces a random one per
+// operation with a block of log-uniform size in [min_size_bytes,
+// max_size_bytes]; every byte of a new block is written (FillBlock), so every
+// page is faulted in. Read sys_s and page_faults beside the wall time: on
+// this pattern allocators differ mainly in kernel time.
+// Does not model: blocks that are allocated and only partly touched, or huge
+// pages (the run records the THP mode).
+// Parameters: see kParams. ops counts replacements; counter: bytes_allocated.
+// Checks itself: every block is verified (every byte) before it is freed.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workloads/checked_block.h"
+#include "workloads/rng.h"
+#include "workloads/thread_group.h"
+#include "workloads/workload.h"
+
+namespace allocmark {
+namespace {
+
+class Large {
+ public:
+  explicit Large(const WorkloadConfig& config)
+      : live_blocks_(config.GetSize("live_blocks")),
+        traces_(static_cast<std::size_t>(config.threads)) {
+    const std::size_t ops = config.GetSize("replacements");
+    const std::uint64_t lo = config.GetSize("min_size_bytes");
+    const std::uint64_t hi = config.GetSize("max_size_bytes");
+    for (std::size_t t = 0; t < traces_.size(); ++t) {
+      Rng rng(config.seed * 1000003 + t);
+      Trace& trace = traces_[t];
+      trace.size.resize(live_blocks_ + ops);
+      trace.slot.resize(ops);
+      for (auto& size : trace.size) {
+        // Log-uniform: a power of two, then a size within it.
+        int lo_bit = 63 - __builtin_clzll(lo),
+            hi_bit = 63 - __builtin_clzll(hi);
+        int bit =
+            lo_bit + static_cast<int>(rng.Below(
+                         static_cast<std::uint64_t>(hi_bit - lo_bit + 1)));
+        size = rng.Uniform(std::max<std::uint64_t>(lo, 1ULL << bit),
+                           std::min<std::uint64_t>(hi, (2ULL << bit) - 1));
+        bytes_ += static_cast<double>(size);
+        hash_.Add(size);
+      }
+      for (auto& slot : trace.slot) {
+        slot = static_cast<std::uint32_t>(rng.Below(live_blocks_));
+        hash_.Add(slot);
+      }
+    }
+  }
+
+  std::uint64_t RequestChecksum() const { return hash_.value(); }
+
+  template <Heap H>
+  void Run(RunContext& ctx) {
+    RunThreads(static_cast<int>(traces_.size()), [&](int t) {
+      const Trace& trace = traces_[static_cast<std::size_t>(t)];
+      H heap;
+      std::vector<CheckedBlock> blocks(live_blocks_);
+      std::size_t tag = 0;
+      for (; tag < live_blocks_; ++tag)
+        if (!AllocateChecked(heap, ctx, t, blocks[tag], trace.size[tag], tag))
+          return;
+      for (std::size_t i = 0; i < trace.slot.size(); ++i, ++tag) {
+        if (ctx.failed()) return;
+        CheckedBlock& b = blocks[trace.slot[i]];
+        if (!FreeChecked(heap, ctx, t, b) ||
+            !AllocateChecked(heap, ctx, t, b, trace.size[tag], tag))
+          return;
+      }
+      for (auto& b : blocks)
+        if (!FreeChecked(heap, ctx, t, b)) return;
+      ctx.AddOps(t, static_cast<std::int64_t>(trace.slot.size()));
+    });
+    ctx.SetCounter("bytes_allocated", bytes_);
+  }
+
+ private:
+  struct Trace {
+    std::vector<std::uint64_t>
+        size;  // live_blocks initial sizes, then one per replacement
+    std::vector<std::uint32_t> slot;
+  };
+
+  std::size_t live_blocks_;
+  std::vector<Trace> traces_;
+  double bytes_ = 0;
+  RequestHash hash_;
+};
+
+const bool kRegistered = RegisterWorkload<Large>({
+    .name = "large",
+    .summary = "64 KiB-16 MiB blocks, every page touched: mmap thresholds, "
+               "page faults, sys time",
+    .params =
+        {
+            {"live_blocks", "blocks live per thread", 8, 8, 8, 1},
+            {"replacements", "replacements per thread", 40, 120, 1200, 1},
+            {"min_size_bytes", "smallest block", 65536, 65536, 65536, 1},
+            {"max_size_bytes", "largest block", 16777216, 16777216, 16777216,
+             1},
+        },
+    .heaps = {HeapKind::kMalloc},
+    .max_threads = 64,
+    .ops_unit = "replacements",
+    .cost_weight = 0.4,
+    .check = [](const Params& p) -> std::string {
+      if (p.at("min_size_bytes") > p.at("max_size_bytes"))
+        return "min_size_bytes is above max_size_bytes";
+      return "";
+    },
+});
+
+}  // namespace
+}  // namespace allocmark

@@ -1,0 +1,229 @@
+// realloc_growth: buffers that grow by appending, vectors and strings.
+//
+// Models: code that builds buffers of unknown final size: response bodies,
+// log lines, std::vector push_back loops. Each round grows `buffers` buffers
+// side by side (appends interleaved round-robin, so a buffer rarely sits at
+// the end of free space and can grow in place only if the allocator arranges
+// it), each to a random final size in [min_final_bytes, max_final_bytes] by
+// appends of 1 to `max_append_bytes` bytes, then verifies and frees them all.
+// Half the buffers are vector-like (capacity doubles from 64 bytes when full),
+// half string-like (every append asks for exactly the new length, the naive
+// C pattern, where the allocator's in-place growth decides everything).
+// On heap=malloc growth is realloc(); on the other heaps, which have no
+// realloc, it is allocate-copy-free, as std::vector does; on arena and
+// pmr-monotonic the old block is abandoned and the round ends with a reset.
+// Does not model: shrinking, or buffers that outlive a round.
+// Parameters: see kParams. ops counts appends; counter: reallocations.
+// Checks itself: byte i of buffer b always holds the pattern of b's tag at i
+// (block_check.h): appends write it, the whole capacity is written when a
+// vector grows, and every byte is verified before the buffer is freed, so a
+// realloc that loses or moves content wrongly fails the cell.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "workloads/block_check.h"
+#include "workloads/heap_traits.h"
+#include "workloads/rng.h"
+#include "workloads/thread_group.h"
+#include "workloads/workload.h"
+
+namespace allocmark {
+namespace {
+
+// Byte i of the pattern FillBlock writes for `tag` (so that a buffer filled
+// piecewise by appends equals FillBlock over its length).
+inline unsigned char PatternByte(std::uint64_t tag, std::size_t i) {
+  return static_cast<unsigned char>(PatternWord(tag, i / 8) >> (8 * (i % 8)));
+}
+
+inline void FillRange(unsigned char* p, std::size_t from, std::size_t to,
+                      std::uint64_t tag) {
+  // Whole words where aligned with the pattern, bytes at the edges.
+  while (from < to && from % 8 != 0) p[from] = PatternByte(tag, from), ++from;
+  for (; from + 8 <= to; from += 8) {
+    std::uint64_t w = PatternWord(tag, from / 8);
+    std::memcpy(p + from, &w, 8);
+  }
+  for (; from < to; ++from) p[from] = PatternByte(tag, from);
+}
+
+class ReallocGrowth {
+ public:
+  explicit ReallocGrowth(const WorkloadConfig& config)
+      : rounds_(config.GetSize("rounds")),
+        buffers_(config.GetSize("buffers")),
+        traces_(static_cast<std::size_t>(config.threads)),
+        reallocations_(traces_.size()) {
+    const std::uint64_t min_final = config.GetSize("min_final_bytes");
+    const std::uint64_t max_final = config.GetSize("max_final_bytes");
+    const std::uint64_t max_append = config.GetSize("max_append_bytes");
+    for (std::size_t t = 0; t < traces_.size(); ++t) {
+      Rng rng(config.seed * 1000003 + t);
+      Trace& trace = traces_[t];
+      for (std::size_t r = 0; r < rounds_; ++r) {
+        std::vector<std::uint64_t> left(buffers_);
+        for (auto& l : left) l = rng.Uniform(min_final, max_final);
+        // Round-robin appends until every buffer has its final size.
+        for (bool any = true; any;) {
+          any = false;
+          for (std::size_t b = 0; b < buffers_; ++b) {
+            if (left[b] == 0) continue;
+            auto n = static_cast<std::uint32_t>(
+                std::min(left[b], rng.Uniform(1, max_append)));
+            left[b] -= n;
+            trace.appends.push_back({static_cast<std::uint32_t>(b), n});
+            hash_.Add(std::uint64_t{b} << 32 | n);
+            any = true;
+          }
+        }
+        trace.round_end.push_back(trace.appends.size());
+      }
+    }
+  }
+
+  std::uint64_t RequestChecksum() const { return hash_.value(); }
+
+  template <Heap H>
+  void Run(RunContext& ctx) {
+    RunThreads(static_cast<int>(traces_.size()),
+               [&](int t) { RunThread<H>(ctx, t); });
+    double reallocations = 0;
+    for (std::int64_t n : reallocations_)
+      reallocations += static_cast<double>(n);
+    ctx.SetCounter("reallocations", reallocations);
+  }
+
+ private:
+  struct Append {
+    std::uint32_t buffer;
+    std::uint32_t bytes;
+  };
+  struct Trace {
+    std::vector<Append> appends;
+    std::vector<std::size_t>
+        round_end;  // index in appends where each round ends
+  };
+  struct Buffer {
+    unsigned char* p = nullptr;
+    std::size_t size = 0;
+    std::size_t capacity = 0;
+  };
+
+  // Moves b to a block of new_capacity bytes, keeping its content.
+  template <Heap H>
+  static bool Grow(H& heap, Buffer& b, std::size_t new_capacity) {
+    void* grown;
+    if constexpr (std::is_same_v<H, MallocHeap>) {
+      grown = std::realloc(b.p, new_capacity);
+    } else {
+      grown = heap.Allocate(new_capacity, alignof(std::max_align_t));
+      if (grown != nullptr && b.p != nullptr) {
+        std::memcpy(grown, b.p, b.size);
+        heap.Deallocate(b.p, b.capacity, alignof(std::max_align_t));
+      }
+    }
+    if (grown == nullptr) return false;
+    b.p = static_cast<unsigned char*>(grown);
+    return true;
+  }
+
+  template <Heap H>
+  void RunThread(RunContext& ctx, int t) {
+    const Trace& trace = traces_[static_cast<std::size_t>(t)];
+    H heap;
+    std::vector<Buffer> buffers(buffers_);
+    std::int64_t reallocations = 0;
+    std::size_t next = 0;
+    for (std::size_t r = 0; r < rounds_; ++r) {
+      if (ctx.failed()) return;
+      const std::uint64_t tag_base =
+          (static_cast<std::uint64_t>(t) << 48) | (r * buffers_);
+      for (; next < trace.round_end[r]; ++next) {
+        const Append& a = trace.appends[next];
+        Buffer& b = buffers[a.buffer];
+        const std::uint64_t tag = tag_base + a.buffer;
+        const bool vector_like = a.buffer % 2 == 0;
+        const std::size_t size = b.size + a.bytes;
+        if (size > b.capacity) {
+          std::size_t capacity = size;
+          if (vector_like) {
+            capacity = std::max<std::size_t>(b.capacity, 64);
+            while (capacity < size) capacity *= 2;
+          }
+          if (!Grow(heap, b, capacity)) {
+            ctx.Fail("growing a buffer to " + std::to_string(capacity) +
+                     " bytes returned NULL");
+            return;
+          }
+          ++reallocations;
+          ctx.AddLive(t, static_cast<std::int64_t>(capacity - b.capacity));
+          // The new capacity is written now (a vector's value-initialised
+          // spare room); appends below write the same pattern over it.
+          FillRange(b.p, b.size, capacity, tag);
+          b.capacity = capacity;
+        }
+        FillRange(b.p, b.size, size, tag);
+        b.size = size;
+      }
+      for (std::size_t i = 0; i < buffers_; ++i) {
+        Buffer& b = buffers[i];
+        if (!CheckBlock(b.p, b.capacity, tag_base + i)) {
+          ctx.Fail("a buffer grown to " + std::to_string(b.size) +
+                   " bytes lost its content (round " + std::to_string(r) + ")");
+          return;
+        }
+        if constexpr (!kReleasesInBulk<H>) {
+          if constexpr (std::is_same_v<H, MallocHeap>) {
+            std::free(b.p);
+          } else {
+            heap.Deallocate(b.p, b.capacity, alignof(std::max_align_t));
+          }
+        }
+        ctx.AddLive(t, -static_cast<std::int64_t>(b.capacity));
+        b = Buffer{};
+      }
+      heap.Reset();
+    }
+    ctx.AddOps(t, static_cast<std::int64_t>(trace.appends.size()));
+    reallocations_[static_cast<std::size_t>(t)] = reallocations;
+  }
+
+  std::size_t rounds_;
+  std::size_t buffers_;
+  std::vector<Trace> traces_;                // per thread
+  std::vector<std::int64_t> reallocations_;  // per thread
+  RequestHash hash_;
+};
+
+const bool kRegistered = RegisterWorkload<ReallocGrowth>({
+    .name = "realloc_growth",
+    .summary = "vectors and strings growing by realloc / append, interleaved",
+    .params =
+        {
+            {"rounds", "rounds per thread", 20, 300, 3000, 1},
+            {"buffers", "buffers grown side by side per round", 64, 64, 64, 1},
+            {"min_final_bytes", "smallest final buffer", 16, 16, 16, 1},
+            {"max_final_bytes", "largest final buffer", 16384, 16384, 16384, 1},
+            {"max_append_bytes", "largest single append", 256, 256, 256, 1},
+        },
+    .heaps = {HeapKind::kMalloc, HeapKind::kArena, HeapKind::kPmrPool},
+    .max_threads = 256,
+    .ops_unit = "appends",
+    .cost_weight = 0.4,
+    .check = [](const Params& p) -> std::string {
+      if (p.at("min_final_bytes") > p.at("max_final_bytes"))
+        return "min_final_bytes is above max_final_bytes";
+      if (p.at("max_append_bytes") > UINT32_MAX)
+        return "max_append_bytes is above 4 GiB";
+      if (p.at("buffers") > UINT32_MAX) return "buffers is above 2^32";
+      return "";
+    },
+});
+
+}  // namespace
+}  // namespace allocmark
