@@ -1,0 +1,144 @@
+#include "harness/exec_command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "harness/allocator_choice.h"
+#include "harness/cell_runner.h"
+#include "harness/child_process.h"
+#include "harness/environment.h"
+#include "harness/matrix.h"
+#include "harness/result_store.h"
+#include "harness/run_command.h"
+#include "harness/summary.h"
+#include "harness/usage_error.h"
+#include "workloads/external_program.h"
+
+namespace allocmark {
+namespace {
+
+std::string Now() {
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
+  return buf;
+}
+
+// NAME is part of file names (cell ids): letters, digits, '-', '_', '.'.
+std::string CheckName(const std::string& name) {
+  bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+  if (!valid)
+    throw UsageError("--name '" + name + "': use letters, digits, '-', '_' and '.' (it names files)");
+  return name;
+}
+
+std::string DefaultName(const std::string& path) {
+  std::string base = std::filesystem::path(path).filename().string();
+  for (char& c : base)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  return base;
+}
+
+}  // namespace
+
+int ExecCommand(ExecOptions o) {
+  if (o.command.empty()) throw UsageError("exec needs a command after --, e.g. allocmark exec -- python3 -c 1");
+  std::string path = FindExecutable(o.command[0]);
+  if (path.empty())
+    throw UsageError("command '" + o.command[0] + "' is not an executable file" +
+                     (o.command[0].find('/') == std::string::npos ? " in PATH" : ""));
+  o.command[0] = path;
+  if (o.reps < 1) throw UsageError("--reps must be at least 1, got " + std::to_string(o.reps));
+  if (o.timeout_s <= 0) throw UsageError("--timeout must be above 0 s");
+  const std::string name = CheckName(o.name.empty() ? DefaultName(path) : o.name);
+
+  std::vector<AllocatorChoice> allocators = ResolveAllocators(o.allocators, o.custom_allocators);
+  if (allocators.empty()) throw UsageError("no allocator to measure");
+  std::string child = ChildPath();
+  if (access(child.c_str(), X_OK) != 0) throw UsageError("cannot find the workload binary " + child);
+  for (auto& a : allocators) ProbeAllocator(child, a);
+  RunStore store = RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
+
+  // Repetitions interleaved as in `run`: A B C, then C B A, ...
+  std::vector<Cell> cells;
+  for (int rep = 0; rep < o.reps; ++rep) {
+    std::vector<const AllocatorChoice*> order;
+    for (const auto& a : allocators) order.push_back(&a);
+    if (rep % 2 == 1) std::reverse(order.begin(), order.end());
+    for (const AllocatorChoice* a : order) {
+      Cell cell{"", name, {}, 1, "malloc", a->name, rep, 1, o.command};
+      cell.id = name + "-t1-malloc-" + a->name + "-r" + std::to_string(rep);
+      cells.push_back(std::move(cell));
+    }
+  }
+
+  nlohmann::json env = CollectEnvironment();
+  nlohmann::json run = {{"schema_version", kSchemaVersion},
+                        {"run_id", store.dir().filename().string()},
+                        {"tool", "allocmark"},
+                        {"command_line", o.command_line},
+                        {"started_at", Now()},
+                        {"environment", env},
+                        {"warnings", EnvironmentWarnings(env)},
+                        {"exec", {{"command", o.command}, {"name", name}, {"reps", o.reps},
+                                  {"timeout_s", o.timeout_s},
+                                  {"sample_interval_us", o.sample_interval_us}}}};
+  std::string shown;
+  for (const auto& arg : o.command) shown += (shown.empty() ? "" : " ") + arg;
+  run["workloads"][name] = {{"summary", "allocmark exec: " + shown}, {"ops_unit", "runs"}};
+  run["allocators"] = nlohmann::json::array();
+  for (const auto& a : allocators)
+    run["allocators"].push_back({{"name", a.name},
+                                 {"library", a.library},
+                                 {"user_library", a.user_library},
+                                 {"proven", a.probe.allocator},
+                                 {"version", a.probe.version}});
+  run["status"] = "running";
+  run["cells_planned"] = cells.size();
+  store.WriteRunJson(run);
+  store.PointLatest();
+  for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
+
+  InstallStopHandlers();
+  CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, 0};
+  std::cerr << "allocmark: " << store.dir().string() << ": " << cells.size() << " cells to run\n";
+  std::vector<nlohmann::json> rows;
+  for (const auto& cell : cells) {
+    if (StopRequested()) break;
+    const AllocatorChoice& a = *std::find_if(allocators.begin(), allocators.end(),
+                                             [&](const auto& c) { return c.name == cell.allocator; });
+    std::cerr << "[" << rows.size() + 1 << "/" << cells.size() << "] " << name << " " << a.name
+              << " rep " << cell.rep + 1 << "/" << o.reps << " ... " << std::flush;
+    nlohmann::json row = RunCell(cell, a, cro, store);
+    if (StopRequested() && row.value("status", "") != "ok") {
+      std::cerr << "interrupted\n";
+      break;
+    }
+    row["command"] = o.command;
+    store.AppendCell(row);
+    rows.push_back(row);
+    if (row["status"] == "ok")
+      std::cerr << "ok " << row.value("wall_s", 0.0) << " s\n";
+    else
+      std::cerr << "FAILED: " << row.value("error", "") << "\n";
+  }
+  bool interrupted = StopRequested();
+  run["status"] = interrupted ? "interrupted" : "complete";
+  run["finished_at"] = Now();
+  run["cells_recorded"] = rows.size();
+  store.WriteRunJson(run);
+  std::cout << FormatSummary(rows);
+  std::cout << "results: " << store.dir().string() << "\n";
+  if (interrupted) return 130;
+  bool failed = std::any_of(rows.begin(), rows.end(),
+                            [](const auto& r) { return r.value("status", "") != "ok"; });
+  return failed ? kExitCellsFailed : 0;
+}
+
+}  // namespace allocmark

@@ -1,0 +1,145 @@
+"""End to end: `allocmark exec` and the real-program workloads under every installed allocator."""
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import uuid
+
+import pytest
+
+BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", pathlib.Path(__file__).parents[2] / "build"))
+ALLOCMARK = BUILD / "allocmark"
+PYTHON = "/usr/bin/python3"
+
+
+def allocmark(*args, timeout=300):
+    return subprocess.run([str(ALLOCMARK), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def only_run(results):
+    runs = [p for p in results.iterdir() if p.is_dir() and not p.is_symlink()]
+    assert len(runs) == 1, runs
+    run = json.loads((runs[0] / "run.json").read_text())
+    cells = [json.loads(line) for line in (runs[0] / "cells.jsonl").read_text().splitlines()]
+    return runs[0], run, cells
+
+
+def processes_with(marker):
+    """Pids whose command line contains `marker`."""
+    pids = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            pass
+    return pids
+
+
+def redis_servers():
+    pids = set()
+    for proc in pathlib.Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "redis-server":
+                pids.add(int(proc.name))
+        except OSError:
+            pass
+    return pids
+
+
+def test_exec_python_under_every_allocator(tmp_path):
+    results = tmp_path / "results"
+    script = "x = [str(i) * 20 for i in range(200000)]; print(len(x))"
+    proc = allocmark("exec", "--reps", "1", "--out", str(results), "--", PYTHON, "-c", script)
+    assert proc.returncode == 0, proc.stderr
+    run_dir, run, cells = only_run(results)
+    installed = [a["name"] for a in run["allocators"]]
+    assert "glibc" in installed
+    assert sorted(c["allocator"] for c in cells) == sorted(installed)
+    assert run["workloads"]["python3"]["ops_unit"] == "runs"
+    for c in cells:
+        assert c["status"] == "ok", c
+        assert c["workload"] == "python3" and c["heap"] == "malloc"
+        assert c["allocator_proven"] == c["allocator"]
+        assert c["counters"]["exit_code"] == 0
+        # The program's own figures: 200000 strings are well above the child's few MiB.
+        assert c["peak_rss_bytes"] > 20 * 2**20
+        assert c["user_s"] > 0 and c["wall_s"] > 0 and c["page_faults"] > 0
+        series = (run_dir / c["timeseries"]).read_text().splitlines()
+        assert series[0] == "t_s,rss_bytes,live_bytes" and len(series) >= 2
+        assert "200000" in (run_dir / c["log"]).read_text()
+
+
+@pytest.mark.parametrize("command", ["no-such-command-allocmark", "/nonexistent/prog", "NOT_EXECUTABLE"])
+def test_exec_of_a_missing_command_exits_2_before_running(tmp_path, command):
+    if command == "NOT_EXECUTABLE":
+        command = str(tmp_path / "plain.txt")
+        pathlib.Path(command).write_text("not a program\n")
+    results = tmp_path / "results"
+    proc = allocmark("exec", "--out", str(results), "--", command)
+    assert proc.returncode == 2, proc.stderr
+    assert "is not an executable file" in proc.stderr
+    assert not results.exists()
+
+
+def test_exec_of_a_hanging_command_times_out_and_leaves_nothing(tmp_path):
+    marker = "allocmark-hang-" + uuid.uuid4().hex
+    results = tmp_path / "results"
+    proc = allocmark("exec", "--allocators", "glibc", "--reps", "1", "--timeout", "2",
+                     "--out", str(results), "--", PYTHON, "-c", f"import time; time.sleep(60)  # {marker}")
+    assert proc.returncode == 1, proc.stderr
+    _, _, cells = only_run(results)
+    assert cells[0]["status"] == "failed"
+    assert "timed out" in cells[0]["error"]
+    assert processes_with(marker) == []
+
+
+def test_exec_non_zero_exit_fails_the_cell(tmp_path):
+    results = tmp_path / "results"
+    proc = allocmark("exec", "--allocators", "glibc", "--reps", "1", "--out", str(results),
+                     "--", PYTHON, "-c", "import sys; print('bad input'); sys.exit(3)")
+    assert proc.returncode == 1
+    _, _, cells = only_run(results)
+    assert cells[0]["status"] == "failed"
+    assert "exited with status 3" in cells[0]["error"] and "bad input" in cells[0]["error"]
+
+
+def test_program_workloads_smoke_under_every_allocator(tmp_path):
+    results = tmp_path / "results"
+    before = redis_servers()
+    proc = allocmark("run", "--workloads", "^program_", "--profile", "smoke", "--reps", "1",
+                     "--out", str(results), timeout=500)
+    assert proc.returncode == 0, proc.stderr
+    _, run, cells = only_run(results)
+    installed = {a["name"] for a in run["allocators"]}
+    workloads = {"program_python", "program_sqlite", "program_lua", "program_redis"}
+    assert {(c["workload"], c["allocator"]) for c in cells} == {(w, a) for w in workloads for a in installed}
+    for c in cells:
+        assert c["status"] == "ok", c
+        assert c["allocator_proven"] == c["allocator"]
+        assert c["ops"] > 0 and c["peak_rss_bytes"] > 0 and c["user_s"] >= 0 and c["sys_s"] >= 0
+        assert "timeseries" in c
+    assert redis_servers() <= before
+
+
+def test_redis_picks_another_port_when_one_is_taken(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    before = redis_servers()
+    try:
+        results = tmp_path / "results"
+        proc = allocmark("run", "--workloads", "^program_redis$", "--profile", "smoke", "--reps", "1",
+                         "--allocators", "glibc", "--param", f"program_redis.port={port}",
+                         "--out", str(results))
+        assert proc.returncode == 0, proc.stderr
+        _, _, cells = only_run(results)
+        assert cells[0]["status"] == "ok", cells[0]
+        assert cells[0]["counters"]["port"] not in (0, port)
+    finally:
+        taken.close()
+    assert redis_servers() <= before
