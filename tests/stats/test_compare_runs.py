@@ -1,0 +1,126 @@
+"""compare_runs.py and `allocmark compare` on synthetic and real runs, and
+their answers to bad input."""
+import json
+
+import pytest
+
+from conftest import compare, need_allocmark, run_allocmark, write_run
+
+FAST = [100.0, 101.0, 102.0, 103.0, 104.0]
+SLOW = [50.0, 50.5, 51.0, 51.5, 52.0]
+
+
+def test_allocators_against_the_baseline(tmp_path):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW,
+                                     ("churn", "jemalloc"): FAST,
+                                     ("churn", "tcmalloc"): SLOW[::-1]})
+    proc = compare(run, "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["mode"] == "allocators" and doc["baseline"] == "glibc"
+    rows = {r["allocator"]: r for r in doc["comparisons"]}
+    assert rows["jemalloc"]["verdict"] == "better"
+    assert rows["jemalloc"]["p_value"] == pytest.approx(2 / 252)
+    assert rows["jemalloc"]["ci_low"] <= rows["jemalloc"]["ratio"] <= rows["jemalloc"]["ci_high"]
+    assert rows["tcmalloc"]["verdict"] == "no significant difference"
+    assert rows["tcmalloc"]["ratio"] == pytest.approx(1.0)
+    table = compare(run).stdout
+    assert "no significant difference" in table and "jemalloc" in table
+
+
+def test_baseline_option_and_another_metric(tmp_path):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW,
+                                     ("churn", "jemalloc"): FAST})
+    doc = json.loads(compare(run, "--json", "--baseline", "jemalloc",
+                             "--metric", "wall_s").stdout)
+    (row,) = doc["comparisons"]
+    assert row["allocator"] == "glibc" and row["verdict"] == "worse"
+    doc = json.loads(compare(run, "--json", "--metric", "frag_time_avg").stdout)
+    assert doc["comparisons"][0]["ratio"] == pytest.approx(1.0)
+
+
+def test_two_runs(tmp_path):
+    a = write_run(tmp_path / "a", {("churn", "glibc"): SLOW})
+    b = write_run(tmp_path / "b", {("churn", "glibc"): FAST})
+    doc = json.loads(compare(a, b, "--json").stdout)
+    (row,) = doc["comparisons"]
+    assert doc["mode"] == "runs" and row["verdict"] == "better"
+    assert row["ratio"] == pytest.approx(102.0 / 51.0)
+
+
+def test_agreement(tmp_path):
+    a = write_run(tmp_path / "a", {("churn", "glibc"): SLOW, ("churn", "jemalloc"): FAST})
+    b = write_run(tmp_path / "b", {("churn", "glibc"): SLOW[::-1],
+                                   ("churn", "jemalloc"): [x * 1.001 for x in FAST]})
+    proc = compare("--agreement", a, b, "--json")
+    assert proc.returncode == 0, proc.stderr
+    (pair,) = json.loads(proc.stdout)["pairs"]
+    assert pair["outcome"] == "agree"
+    c = write_run(tmp_path / "c", {("churn", "glibc"): FAST, ("churn", "jemalloc"): FAST})
+    proc = compare("--agreement", a, c)
+    assert proc.returncode == 1
+    assert "1 disagree" in proc.stdout
+
+
+def test_stable_target_lists_wide_configurations(tmp_path):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW,
+                                     ("churn", "jemalloc"): FAST,
+                                     ("json", "glibc"): [10.0, 30.0, 20.0],
+                                     ("json", "jemalloc"): [20.0, 10.0, 30.0]})
+    doc = json.loads(compare(run, "--json", "--stable-target", "0.05").stdout)
+    assert [u["workload"] for u in doc["unstable"]] == ["json"]
+    assert doc["unstable"][0]["params"] == {"ops": 100}
+
+
+def one_line_exit_2(proc, *needles):
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_missing_run_directory(tmp_path):
+    one_line_exit_2(compare(tmp_path / "nope"), "no such run directory")
+
+
+def test_malformed_cells_line(tmp_path):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW})
+    with open(run / "cells.jsonl", "a") as f:
+        f.write("{not json\n")
+    one_line_exit_2(compare(run), "cells.jsonl:6:")
+
+
+def test_future_schema(tmp_path):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW}, schema_version=99)
+    one_line_exit_2(compare(run), "run.json", "schema_version 99")
+
+
+def test_unknown_baseline(tmp_path):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW})
+    one_line_exit_2(compare(run, "--baseline", "hoard"), "no allocator 'hoard'")
+
+
+def test_unknown_metric(tmp_path):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW})
+    one_line_exit_2(compare(run, "--metric", "bogus"), "no cell has 'bogus'")
+
+
+def test_allocmark_compare_passes_arguments_through(smoke_run):
+    proc = run_allocmark("compare", smoke_run, "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    (row,) = doc["comparisons"]
+    assert row["allocator"] == "jemalloc" and row["n"] == 3
+    assert row["verdict"] in ("better", "worse", "no significant difference",
+                              "too few repetitions")
+    assert row["ci_low"] <= row["ratio"] <= row["ci_high"]
+    proc = run_allocmark("compare", smoke_run)
+    assert "against glibc" in proc.stdout
+
+
+def test_allocmark_compare_bad_input(tmp_path):
+    need_allocmark()
+    one_line_exit_2(run_allocmark("compare", tmp_path / "nope"), "no such run directory")
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW}, schema_version=2)
+    one_line_exit_2(run_allocmark("compare", run), "schema_version 2")
