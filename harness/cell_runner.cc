@@ -53,7 +53,9 @@ void FoldChildJson(const nlohmann::json& child, const AllocatorChoice& allocator
   const auto& b = child["benchmarks"][0];
   if (b.value("error_occurred", false)) return Fail(row, b.value("error_message", "the workload failed"));
   static const char* kFigures[] = {"ops", "ops_per_s", "peak_rss_bytes", "baseline_rss_bytes",
-                                   "peak_live_bytes", "fragmentation", "user_s", "sys_s",
+                                   "peak_live_bytes", "fragmentation", "frag_time_avg",
+                                   "frag_at_peak_live", "frag_at_peak_rss", "frag_max_over_max",
+                                   "user_s", "sys_s",
                                    "page_faults", "major_page_faults", "latency_samples",
                                    "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"};
   for (const char* key : kFigures)
@@ -84,10 +86,14 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
   std::filesystem::remove(series);
 
   ChildSpec spec;
-  spec.argv = {options.child_path, "run", "--workload", cell.workload, "--heap", cell.heap,
-               "--threads", std::to_string(cell.threads), "--seed", std::to_string(cell.seed),
-               "--out", child_json.string(), "--timeseries", series.string(),
-               "--sample-interval-us", std::to_string(options.sample_interval_us)};
+  // `allocmark exec` cells measure a command: the same options, no workload.
+  const bool exec = !cell.command.empty();
+  spec.argv = {options.child_path, exec ? "exec" : "run"};
+  if (!exec)
+    spec.argv.insert(spec.argv.end(), {"--workload", cell.workload, "--heap", cell.heap, "--threads",
+                                       std::to_string(cell.threads), "--seed", std::to_string(cell.seed)});
+  spec.argv.insert(spec.argv.end(), {"--out", child_json.string(), "--timeseries", series.string(),
+                                     "--sample-interval-us", std::to_string(options.sample_interval_us)});
   for (const auto& [name, value] : cell.params) {
     spec.argv.push_back("--param");
     spec.argv.push_back(name + "=" + std::to_string(value));
@@ -99,6 +105,10 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
   if (!allocator.library.empty()) {
     spec.argv.push_back("--expect-library");
     spec.argv.push_back(allocator.library);
+  }
+  if (exec) {
+    spec.argv.push_back("--");
+    spec.argv.insert(spec.argv.end(), cell.command.begin(), cell.command.end());
   }
   spec.env = PreloadEnvironment(allocator);
   spec.output_path = log.string();

@@ -10,6 +10,8 @@
 //   allocmark-child probe            print the malloc proof as JSON
 //   allocmark-child run --workload churn --heap malloc --threads 1
 //       --param ops=1000 ... --out cell.json [--timeseries cell.csv]
+//   allocmark-child exec --out cell.json [--timeseries cell.csv] -- COMMAND ...
+//       (harness/child_exec.h: a command measured as one cell)
 //
 // Exit status: 0 measured (the JSON may still hold a workload error),
 // 2 usage, 3 the allocator serving malloc is not the one requested.
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "allocators/process_allocators.h"
+#include "harness/child_exec.h"
 #include "harness/child_measure.h"
 #include "harness/sampler.h"
 #include "workloads/workload.h"
@@ -46,6 +49,7 @@ struct ChildOptions {
   int sample_interval_us = 10000;
   std::string expect_allocator;
   std::string expect_library;
+  std::vector<std::string> command;  // exec: the command measured instead of a workload
 };
 
 int Probe() {
@@ -80,14 +84,23 @@ int Run(const ChildOptions& o) {
   }
   const WorkloadInfo* info = FindWorkload(o.workload);
   auto heap = HeapFromName(o.heap);
-  if (info == nullptr || !heap) {
+  std::unique_ptr<WorkloadInstance> instance;
+  if (!o.command.empty()) {
+    std::string error;
+    instance = MakeExecInstance(o.command, &error);
+    if (!instance) {
+      std::cerr << "allocmark-child: " << error << "\n";
+      return 2;
+    }
+  } else if (info == nullptr || !heap) {
     std::cerr << "allocmark-child: unknown workload or heap\n";
     return 2;
   }
   WorkloadConfig config;
   config.threads = o.threads;
   config.seed = o.seed;
-  for (const auto& p : info->params) config.params[p.name] = p.quick;
+  if (info != nullptr)
+    for (const auto& p : info->params) config.params[p.name] = p.quick;
   for (const auto& kv : o.params) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || !config.params.contains(kv.substr(0, eq))) {
@@ -97,7 +110,7 @@ int Run(const ChildOptions& o) {
     config.params[kv.substr(0, eq)] = std::stoll(kv.substr(eq + 1));
   }
 
-  std::unique_ptr<WorkloadInstance> instance = info->make(config);
+  if (!instance) instance = info->make(config);
   char checksum[32];
   std::snprintf(checksum, sizeof(checksum), "%016llx",
                 static_cast<unsigned long long>(instance->RequestChecksum()));
@@ -155,6 +168,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   auto* probe = app.add_subcommand("probe", "print which allocator serves malloc, as JSON");
   auto* run = app.add_subcommand("run", "measure one cell");
+  auto* exec = app.add_subcommand("exec", "measure one run of a command as a cell");
   ChildOptions o;
   run->add_option("--workload", o.workload)->required();
   run->add_option("--heap", o.heap);
@@ -166,6 +180,13 @@ int main(int argc, char** argv) {
   run->add_option("--sample-interval-us", o.sample_interval_us)->check(CLI::PositiveNumber);
   run->add_option("--expect-allocator", o.expect_allocator);
   run->add_option("--expect-library", o.expect_library);
+  o.workload = "exec";
+  exec->add_option("--out", o.out, "Google Benchmark JSON output")->required();
+  exec->add_option("--timeseries", o.timeseries, "RSS-over-time CSV output");
+  exec->add_option("--sample-interval-us", o.sample_interval_us)->check(CLI::PositiveNumber);
+  exec->add_option("--expect-allocator", o.expect_allocator);
+  exec->add_option("--expect-library", o.expect_library);
+  exec->add_option("command", o.command, "the command and its arguments, after --")->required();
   CLI11_PARSE(app, argc, argv);
   if (probe->parsed()) return allocmark::Probe();
   return allocmark::Run(o);

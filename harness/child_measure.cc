@@ -3,7 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
+
+#include "harness/fragmentation.h"
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_TOGGLE_COLLECT
+#endif
 
 namespace allocmark {
 namespace {
@@ -47,9 +57,15 @@ void CellMeasure::Begin() {
   hwm_reset_ = clear.good();
   baseline_rss_bytes_ = CurrentRssBytes();
   getrusage(RUSAGE_SELF, &begin_);
+  // Under `valgrind --tool=callgrind --collect-atstart=no` (allocmark run
+  // --callgrind) count only the timed region; a few instructions otherwise.
+  CALLGRIND_TOGGLE_COLLECT;
 }
 
-void CellMeasure::End() { getrusage(RUSAGE_SELF, &end_); }
+void CellMeasure::End() {
+  CALLGRIND_TOGGLE_COLLECT;
+  getrusage(RUSAGE_SELF, &end_);
+}
 
 void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
                          const Sampler& sampler, const AllocatorStats& stats) const {
@@ -66,10 +82,32 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
   c["peak_live_bytes"] = Counter(static_cast<double>(peak_live));
   c["fragmentation"] = Counter(
       peak_live > 0 ? static_cast<double>(peak_rss) / static_cast<double>(peak_live) : 0);
+  // Johnstone & Wilson's four measures, on the resident set above baseline.
+  Fragmentation jw = ComputeFragmentation(sampler.samples(), baseline_rss_bytes_,
+                                          peak_rss, peak_live);
+  const std::pair<const char*, const std::optional<double>&> jw_counters[] = {
+      {"frag_time_avg", jw.time_avg},
+      {"frag_at_peak_live", jw.at_peak_live},
+      {"frag_at_peak_rss", jw.at_peak_rss},
+      {"frag_max_over_max", jw.max_over_max}};
+  for (const auto& [name, value] : jw_counters)
+    if (value) c[name] = Counter(*value);
   c["user_s"] = Counter(Seconds(end_.ru_utime) - Seconds(begin_.ru_utime));
   c["sys_s"] = Counter(Seconds(end_.ru_stime) - Seconds(begin_.ru_stime));
   c["page_faults"] = Counter(static_cast<double>(end_.ru_minflt - begin_.ru_minflt));
   c["major_page_faults"] = Counter(static_cast<double>(end_.ru_majflt - begin_.ru_majflt));
+  // A real-program workload measured another process: its own figures
+  // (wait4's rusage; the sampler read its /proc/PID/statm) replace the
+  // child's, which only started it and waited.
+  if (const ProgramUsage& program = ctx.program_usage(); program.programs > 0) {
+    c["peak_rss_bytes"] = Counter(static_cast<double>(
+        std::max(sampler.PeakRssBytes(), program.peak_rss_bytes)));
+    c["baseline_rss_bytes"] = Counter(0);
+    c["user_s"] = Counter(program.user_s);
+    c["sys_s"] = Counter(program.sys_s);
+    c["page_faults"] = Counter(static_cast<double>(program.page_faults));
+    c["major_page_faults"] = Counter(static_cast<double>(program.major_page_faults));
+  }
   std::vector<std::int64_t> latencies = ctx.AllLatencies();
   if (!latencies.empty()) {
     c["latency_samples"] = Counter(static_cast<double>(latencies.size()));
@@ -80,7 +118,9 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
     c["max_ns"] = Counter(Percentile(latencies, 1.0));
   }
   for (const auto& [name, value] : ctx.counters()) c["workload." + name] = Counter(value);
-  for (const auto& [name, value] : stats) c["stats." + name] = Counter(value);
+  // The child's allocator statistics say nothing of an external program's heap.
+  if (ctx.program_usage().programs == 0)
+    for (const auto& [name, value] : stats) c["stats." + name] = Counter(value);
 }
 
 }  // namespace allocmark

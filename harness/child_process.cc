@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -36,9 +38,14 @@ std::vector<std::string> BuildEnvironment(const ChildSpec& spec) {
   return env;
 }
 
-std::string GiB(std::int64_t bytes) {
+// "512 MiB", "2.0 GiB".
+std::string Size(std::int64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+  double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
+  if (mib < 1024)
+    std::snprintf(buf, sizeof(buf), "%.0f MiB", mib);
+  else
+    std::snprintf(buf, sizeof(buf), "%.1f GiB", mib / 1024.0);
   return buf;
 }
 
@@ -61,7 +68,7 @@ std::string ChildOutcome::Describe(const ChildSpec& spec) const {
   if (interrupted) return "interrupted";
   if (timed_out) return "timed out after " + std::to_string(static_cast<long>(spec.timeout_s)) + " s";
   if (over_memory)
-    return "exceeded the memory limit of " + GiB(spec.max_rss_bytes) + " (resident " + GiB(rss_at_kill_bytes) + ")";
+    return "exceeded the memory limit of " + Size(spec.max_rss_bytes) + " (resident " + Size(rss_at_kill_bytes) + ")";
   if (signal != 0) {
     const char* name = sigabbrev_np(signal);
     return std::string("killed by SIG") + (name != nullptr ? name : std::to_string(signal).c_str());
@@ -94,6 +101,7 @@ ChildOutcome RunChild(const ChildSpec& spec) {
     return outcome;
   }
   auto start = std::chrono::steady_clock::now();
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     outcome.error = std::string("fork: ") + std::strerror(errno);
@@ -104,6 +112,10 @@ ChildOutcome RunChild(const ChildSpec& spec) {
   }
   if (pid == 0) {
     setpgid(0, 0);
+    // A driver that dies without its handlers (SIGKILL, a crash) takes the
+    // child with it instead of leaving it to run on unrecorded.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     if (out_fd >= 0) {
@@ -165,6 +177,13 @@ ChildOutcome RunChild(const ChildSpec& spec) {
   kill(-pid, SIGKILL);
   outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   outcome.max_rss_kib = usage.ru_maxrss;
+  // A peak shorter than the polling interval still shows in the child's
+  // high-water mark: a cell that went over the limit fails even if it ended.
+  const std::int64_t peak_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+  if (spec.max_rss_bytes > 0 && peak_bytes > spec.max_rss_bytes && !outcome.timed_out && !outcome.interrupted) {
+    outcome.over_memory = true;
+    outcome.rss_at_kill_bytes = std::max(outcome.rss_at_kill_bytes, peak_bytes);
+  }
   if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status) && !outcome.timed_out && !outcome.interrupted && !outcome.over_memory)
     outcome.signal = WTERMSIG(status);

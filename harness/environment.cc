@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -50,7 +51,37 @@ std::string Command(const std::string& cmd) {
   return out;
 }
 
+// The memory limit of this process's cgroup in bytes (docker run --memory,
+// a Slurm or Kubernetes limit), or null when there is none. cgroup v2 names
+// it memory.max, v1 memory.limit_in_bytes; in a container the own cgroup is
+// mounted at the root, on a host it sits at the path /proc/self/cgroup gives.
+nlohmann::json CgroupMemoryLimit() {
+  std::ifstream cgroup("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroup, line);) {
+    bool v2 = line.rfind("0::", 0) == 0;
+    auto colon = line.find(':', line.find(':') + 1);
+    if (!v2 && line.find(":memory:") == std::string::npos) continue;
+    std::string dir = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+    std::string file = v2 ? "/memory.max" : "/memory.limit_in_bytes";
+    for (const std::string& path : {dir + line.substr(colon + 1) + file, dir + file}) {
+      std::string value = ReadFirstLine(path);
+      if (value.empty()) continue;
+      if (value == "max") return nullptr;
+      long long bytes = std::atoll(value.c_str());
+      // v1 writes "no limit" as the largest page-aligned long.
+      return bytes <= 0 || bytes >= (1LL << 62) ? nlohmann::json(nullptr) : nlohmann::json(bytes);
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+nlohmann::json LoadAverage() {
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) != 3) return nullptr;
+  return {load[0], load[1], load[2]};
+}
 
 nlohmann::json CollectEnvironment() {
   nlohmann::json env;
@@ -67,8 +98,12 @@ nlohmann::json CollectEnvironment() {
   env["thp_defrag"] = Bracketed(ReadFirstLine("/sys/kernel/mm/transparent_hugepage/defrag"));
   std::string governor = ReadFirstLine("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   env["cpu_governor"] = governor.empty() ? nlohmann::json(nullptr) : nlohmann::json(governor);
-  double load[3] = {0, 0, 0};
-  if (getloadavg(load, 3) == 3) env["load_average"] = {load[0], load[1], load[2]};
+  // A virtual CPU shares its core with other guests: steal time is noise.
+  env["virtualized"] = ProcField("/proc/cpuinfo", "flags").find("hypervisor") != std::string::npos;
+  // What steady_clock reads: tsc is cheap, kvm-clock/hpet/acpi_pm cost more
+  // per latency sample.
+  env["clocksource"] = ReadFirstLine("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  env["load_average"] = LoadAverage();
   env["compiler"] = ALLOCMARK_COMPILER;
   env["cxx_flags"] = ALLOCMARK_CXX_FLAGS;
   env["build_type"] = ALLOCMARK_BUILD_TYPE;
@@ -76,11 +111,14 @@ nlohmann::json CollectEnvironment() {
   std::string git = Command("git -C '" ALLOCMARK_SOURCE_DIR "' rev-parse HEAD 2>/dev/null");
   if (!git.empty() && !Command("git -C '" ALLOCMARK_SOURCE_DIR "' status --porcelain --untracked-files=no 2>/dev/null").empty())
     git += "-dirty";
+  // A container image holds the sources without .git: its build passes the revision in.
+  if (git.empty() && std::getenv("ALLOCMARK_GIT_REVISION") != nullptr) git = std::getenv("ALLOCMARK_GIT_REVISION");
   env["git_revision"] = git.empty() ? nlohmann::json(nullptr) : nlohmann::json(git);
   bool in_container = access("/.dockerenv", F_OK) == 0 || std::getenv("ALLOCMARK_CONTAINER_IMAGE") != nullptr;
   env["container"] = in_container;
   if (const char* image = std::getenv("ALLOCMARK_CONTAINER_IMAGE")) env["container_image"] = image;
   env["cpu_set"] = ProcField("/proc/self/status", "Cpus_allowed_list");
+  env["memory_limit_bytes"] = CgroupMemoryLimit();
   return env;
 }
 
@@ -100,7 +138,7 @@ std::vector<std::string> EnvironmentWarnings(const nlohmann::json& env) {
   if (governor.is_string() && governor != "performance")
     warnings.push_back("CPU frequency governor is '" + governor.get<std::string>() +
                        "': cpupower frequency-set -g performance for steadier timings");
-  if (env.contains("load_average") && env["load_average"][0].get<double>() > 0.5 * env.value("cores", 1))
+  if (env.contains("load_average") && env["load_average"].is_array() && env["load_average"][0].get<double>() > 0.5 * env.value("cores", 1))
     warnings.push_back("the machine is loaded (1-minute load average " +
                        std::to_string(env["load_average"][0].get<double>()).substr(0, 4) +
                        "): stop other work, or expect wider spreads");

@@ -11,9 +11,14 @@
 namespace allocmark {
 
 // CPU model, cores, memory, kernel, THP (enabled, defrag), CPU frequency
-// governor, load average, compiler, flags, build type, git revision,
+// governor, load average, virtualized (hypervisor flag), clocksource,
+// compiler, flags, build type, git revision,
 // container (when run in one).
 nlohmann::json CollectEnvironment();
+
+// The 1, 5 and 15-minute load averages, or null when unreadable. The run
+// records them at its start (environment.load_average) and its end.
+nlohmann::json LoadAverage();
 
 // Warnings from an environment as CollectEnvironment returns it.
 std::vector<std::string> EnvironmentWarnings(const nlohmann::json& env);

@@ -4,6 +4,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "harness/exec_command.h"
+#include "harness/compare_command.h"
 #include "harness/list_command.h"
 #include "harness/merge_command.h"
 #include "harness/run_command.h"
@@ -40,6 +42,34 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed", run.seed, "seed of every workload's request sequence")->capture_default_str();
   run_cmd->add_option("--max-rss", run.max_rss, "per-cell memory limit, e.g. 2G: a cell above it fails");
   run_cmd->add_option("--shard", run.shard, "I/N: run the I-th of N parts of the matrix (for many machines)");
+  run_cmd->add_flag("--until-stable", run.until_stable,
+                    "add repetitions until every ratio's 95% CI is within --stable-target");
+  run_cmd->add_option("--stable-target", run.stable_target, "relative half-width of the CI to reach")
+      ->capture_default_str();
+  run_cmd->add_option("--max-reps", run.max_reps, "--until-stable stops at this many repetitions")
+      ->capture_default_str();
+  run_cmd->add_flag("--callgrind", run.callgrind,
+                    "also count instructions per operation under valgrind --tool=callgrind (rep 0)");
+
+  auto* compare_cmd = app.add_subcommand(
+      "compare", "compare allocators of a run, or two runs (scripts/compare_runs.py; compare --help)");
+  compare_cmd->prefix_command();
+  compare_cmd->set_help_flag();  // --help goes to the script
+
+  ExecOptions exec;
+  auto* exec_cmd = app.add_subcommand("exec", "measure a command under every allocator: exec [options] -- COMMAND ARGS...");
+  exec_cmd->add_option("--allocators", exec.allocators, "process allocators (default: every installed one)")
+      ->delimiter(',');
+  exec_cmd->add_option("--allocator", exec.custom_allocators,
+                       "NAME=/path/lib.so: measure a library of your own under NAME");
+  exec_cmd->add_option("--reps", exec.reps, "repetitions per allocator")->capture_default_str();
+  exec_cmd->add_option("--name", exec.name, "the cells' workload name (default: the command's basename)");
+  exec_cmd->add_option("--out", exec.out, "results directory; the run goes to OUT/<run-id>")->capture_default_str();
+  exec_cmd->add_option("--run-id", exec.run_id, "name of the run directory (default: the time)");
+  exec_cmd->add_option("--timeout", exec.timeout_s, "per-cell time limit in seconds")->capture_default_str();
+  exec_cmd->add_option("--sample-interval-us", exec.sample_interval_us, "RSS sampling interval")
+      ->capture_default_str();
+  exec_cmd->add_option("command", exec.command, "the command and its arguments, after --")->required();
 
   std::string merge_out;
   std::vector<std::string> merge_shards;
@@ -63,9 +93,12 @@ int main(int argc, char** argv) {
   std::ostringstream command_line;
   for (int i = 0; i < argc; ++i) command_line << (i ? " " : "") << argv[i];
   run.command_line = command_line.str();
+  exec.command_line = run.command_line;
   try {
     if (app.got_subcommand("list")) return ListCommand();
     if (run_cmd->parsed()) return RunCommand(run);
+    if (compare_cmd->parsed()) return CompareCommand(compare_cmd->remaining());
+    if (exec_cmd->parsed()) return ExecCommand(exec);
     if (merge_cmd->parsed()) return MergeCommand(merge_out, merge_shards);
   } catch (const UsageError& e) {
     std::cerr << "allocmark: " << e.what() << "\n";

@@ -133,7 +133,7 @@ std::vector<Cell> ExpandMatrix(const MatrixOptions& o) {
       std::vector<std::string> order = o.allocators;
       if (rep % 2 == 1) std::reverse(order.begin(), order.end());
       for (const auto& a : order) {
-        Cell cell{"", c.workload->name, c.params, c.threads, c.heap, a, rep, o.seed};
+        Cell cell{"", c.workload->name, c.params, c.threads, c.heap, a, rep, o.seed, {}};
         cell.id = cell.workload + "-t" + std::to_string(c.threads) + "-" + c.heap + "-" + a +
                   "-r" + std::to_string(rep);
         cells.push_back(std::move(cell));

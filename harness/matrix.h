@@ -34,6 +34,8 @@ struct Cell {
   std::string allocator;
   int rep = 0;
   std::uint64_t seed = 1;
+  // `allocmark exec`: the command the cell measures instead of a workload.
+  std::vector<std::string> command;
 };
 
 // Throws UsageError for an unknown workload, heap or parameter, a bad value,

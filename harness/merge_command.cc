@@ -46,6 +46,7 @@ int MergeCommand(const std::string& out, const std::vector<std::string>& shard_d
     if (run.value("schema_version", 0) != kSchemaVersion)
       throw UsageError(dir + "/run.json: schema version " + run.value("schema_version", nlohmann::json(0)).dump() +
                        " (this allocmark knows " + std::to_string(kSchemaVersion) + ")");
+    shards.back().ReadCells();  // a malformed cells.jsonl is refused before anything is written
     if (Identity(run) != Identity(runs.front()))
       throw UsageError(dir + " is a shard of another matrix or was measured with other allocator versions than " +
                        shard_dirs.front());

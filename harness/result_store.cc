@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -13,6 +14,79 @@
 
 namespace allocmark {
 namespace fs = std::filesystem;
+namespace {
+
+bool IsCount(const nlohmann::json& j) { return j.is_number_unsigned() || (j.is_number_integer() && j >= 0); }
+
+bool IsStringArray(const nlohmann::json& j) {
+  return j.is_array() && std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_string(); });
+}
+
+// The offset just past the last newline of the first `end` bytes of fd; 0
+// when there is none.
+off_t EndOfLastLine(int fd, off_t end) {
+  char buf[4096];
+  while (end > 0) {
+    off_t from = end > static_cast<off_t>(sizeof(buf)) ? end - static_cast<off_t>(sizeof(buf)) : 0;
+    ssize_t n = pread(fd, buf, static_cast<std::size_t>(end - from), from);
+    if (n <= 0) return 0;
+    for (ssize_t i = n - 1; i >= 0; --i)
+      if (buf[i] == '\n') return from + i + 1;
+    end = from;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string RunJsonProblem(const nlohmann::json& run) {
+  if (!run.is_object()) return "not a JSON object";
+  if (!run.contains("schema_version")) return "no schema_version";
+  if (!run["schema_version"].is_number_integer()) return "schema_version is not an integer";
+  // Another schema version may shape its fields otherwise; the caller
+  // reports the version itself.
+  if (run["schema_version"] != kSchemaVersion) return "";
+  for (const char* key : {"run_id", "status", "command_line", "started_at", "finished_at"})
+    if (run.contains(key) && !run[key].is_string()) return std::string("'") + key + "' is not a string";
+  for (const char* key : {"cells_planned", "cells_recorded"})
+    if (run.contains(key) && !IsCount(run[key])) return std::string("'") + key + "' is not a count";
+  if (run.contains("warnings") && !IsStringArray(run["warnings"]))
+    return "'warnings' is not a list of strings";
+  if (run.contains("matrix") && !run["matrix"].is_object()) return "'matrix' is not an object";
+  if (run.contains("shard")) {
+    const auto& s = run["shard"];
+    if (!s.is_object() || !s.contains("index") || !s.contains("count") || !s["index"].is_number_integer() ||
+        !s["count"].is_number_integer() || s["count"] < 1 || s["index"] < 1 || s["index"] > s["count"])
+      return "'shard' is not {\"index\": I, \"count\": N} with 1 <= I <= N";
+  }
+  if (run.contains("allocators")) {
+    const auto& list = run["allocators"];
+    if (!list.is_array()) return "'allocators' is not a list";
+    for (const auto& a : list) {
+      if (!a.is_object()) return "an entry of 'allocators' is not an object";
+      for (const char* key : {"name", "library", "proven", "version"})
+        if (a.contains(key) && !a[key].is_string())
+          return std::string("an entry of 'allocators' has a '") + key + "' that is not a string";
+    }
+  }
+  return "";
+}
+
+std::string CellProblem(const nlohmann::json& row) {
+  if (!row.is_object()) return "not a JSON object";
+  if (!row.contains("cell_id") || !row["cell_id"].is_string() || row["cell_id"].get_ref<const std::string&>().empty())
+    return "no cell_id";
+  for (const char* key : {"status", "workload", "heap", "allocator", "error", "timeseries", "log"})
+    if (row.contains(key) && !row[key].is_string()) return std::string("'") + key + "' is not a string";
+  if (row.contains("status") && row["status"] != "ok" && row["status"] != "failed")
+    return "'status' is neither \"ok\" nor \"failed\"";
+  if (row.contains("threads") && !row["threads"].is_number_integer()) return "'threads' is not an integer";
+  if (row.contains("rep") && !row["rep"].is_number_integer()) return "'rep' is not an integer";
+  for (const char* key : {"ops", "ops_per_s", "wall_s", "peak_rss_bytes", "peak_live_bytes", "elapsed_s"})
+    if (row.contains(key) && !row[key].is_number()) return std::string("'") + key + "' is not a number";
+  if (row.contains("params") && !row["params"].is_object()) return "'params' is not an object";
+  return "";
+}
 
 void WriteFileAtomically(const fs::path& path, const std::string& text) {
   fs::path tmp = path;
@@ -33,6 +107,12 @@ void WriteFileAtomically(const fs::path& path, const std::string& text) {
   fsync(fd);
   close(fd);
   fs::rename(tmp, path);
+  // The rename itself survives a power cut only once the directory is synced.
+  int dir_fd = open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    fsync(dir_fd);
+    close(dir_fd);
+  }
 }
 
 std::string NewRunId(const fs::path& results_root) {
@@ -77,32 +157,53 @@ void RunStore::WriteRunJson(const nlohmann::json& run) const {
 }
 
 nlohmann::json RunStore::ReadRunJson() const {
-  std::ifstream in(dir_ / "run.json");
+  fs::path path = dir_ / "run.json";
+  std::ifstream in(path);
+  if (!in) throw UsageError(path.string() + ": cannot be read: " + std::strerror(errno));
   nlohmann::json run = nlohmann::json::parse(in, nullptr, false);
-  if (run.is_discarded() || !run.is_object())
-    throw UsageError((dir_ / "run.json").string() + ": not valid JSON");
+  if (run.is_discarded() || !run.is_object()) throw UsageError(path.string() + ": not valid JSON");
+  if (std::string problem = RunJsonProblem(run); !problem.empty())
+    throw UsageError(path.string() + ": " + problem);
   return run;
 }
 
 void RunStore::AppendCell(const nlohmann::json& cell) const {
   fs::path path = dir_ / "cells.jsonl";
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(path.string() + ": " + std::strerror(errno));
+  // A torn last line (the driver killed during a write) would swallow the
+  // line appended after it: cut it off first.
+  off_t end = lseek(fd, 0, SEEK_END);
+  char last = '\n';
+  if (end > 0 && pread(fd, &last, 1, end - 1) == 1 && last != '\n') {
+    end = EndOfLastLine(fd, end);
+    if (ftruncate(fd, end) != 0) end = -1;
+  }
   // One write of a whole line: a reader never sees half a cell unless the
   // machine itself stops, and ReadCells drops such a torn line.
   std::string line = cell.dump() + "\n";
-  ssize_t n = write(fd, line.data(), line.size());
+  ssize_t n = end < 0 ? -1 : pwrite(fd, line.data(), line.size(), end);
   fsync(fd);
   close(fd);
   if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error(path.string() + ": short write");
 }
 
 std::vector<nlohmann::json> RunStore::ReadCells() const {
+  fs::path path = dir_ / "cells.jsonl";
   std::vector<nlohmann::json> cells;
-  std::ifstream in(dir_ / "cells.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.is_object()) cells.push_back(std::move(j));
+  if (!fs::exists(path)) return cells;
+  std::ifstream in(path);
+  if (!in) throw UsageError(path.string() + ": cannot be read: " + std::strerror(errno));
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    // The last line without its newline is a write the driver did not
+    // finish: it holds no cell.
+    if (in.eof()) break;
+    auto row = nlohmann::json::parse(line, nullptr, false);
+    std::string problem = row.is_discarded() ? "not valid JSON" : CellProblem(row);
+    if (!problem.empty())
+      throw UsageError(path.string() + " line " + std::to_string(number) + ": " + problem);
+    cells.push_back(std::move(row));
   }
   return cells;
 }

@@ -28,10 +28,17 @@ class RunStore {
   std::filesystem::path LogPath(const std::string& cell_id) const;
 
   void WriteRunJson(const nlohmann::json& run) const;
+  // Reads and checks run.json: throws UsageError when it cannot be read, is
+  // not JSON, or (at this schema version) a field the harness reads has the
+  // wrong type (RunJsonProblem).
   nlohmann::json ReadRunJson() const;
+  // Appends one line and syncs it; a torn last line left by a killed driver
+  // is cut off first, so that it cannot swallow the new one.
   void AppendCell(const nlohmann::json& cell) const;
-  // Every complete line of cells.jsonl; a torn last line (a crash during a
-  // write) is dropped.
+  // Every complete line of cells.jsonl (none when the file does not exist);
+  // a torn last line (no newline: a crash during a write) is dropped. Throws
+  // UsageError naming the line when a complete line is not a cell
+  // (CellProblem).
   std::vector<nlohmann::json> ReadCells() const;
   // Makes <results_root>/latest a symbolic link to this run.
   void PointLatest() const;
@@ -40,6 +47,14 @@ class RunStore {
   explicit RunStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
   std::filesystem::path dir_;
 };
+
+// Why `run` is not a run.json this harness can read, or "" when it is: an
+// integer schema_version, and at kSchemaVersion the fields the harness reads
+// (status, allocators, matrix, shard, warnings, counts) of the right types.
+std::string RunJsonProblem(const nlohmann::json& run);
+// Why `row` is not a cells.jsonl row, or "": an object with a non-empty
+// string cell_id, status "ok" or "failed", and typed figures where present.
+std::string CellProblem(const nlohmann::json& row);
 
 // Writes `text` to `path` through a temporary file and a rename.
 void WriteFileAtomically(const std::filesystem::path& path, const std::string& text);

@@ -1,17 +1,23 @@
 #include "harness/run_command.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
+#include <tuple>
 
 #include "harness/allocator_choice.h"
+#include "harness/callgrind.h"
 #include "harness/cell_runner.h"
 #include "harness/child_process.h"
+#include "harness/compare_command.h"
 #include "harness/environment.h"
 #include "harness/matrix.h"
 #include "harness/result_store.h"
@@ -54,6 +60,20 @@ std::int64_t ParseBytes(const std::string& text) {
   return static_cast<std::int64_t>(value * scale);
 }
 
+// The environment's warnings and those of the run's own options.
+nlohmann::json Warnings(const nlohmann::json& env, const RunOptions& o) {
+  nlohmann::json warnings = EnvironmentWarnings(env);
+  int cores = env.value("cores", 0);
+  int most = o.threads.empty() ? 1 : *std::max_element(o.threads.begin(), o.threads.end());
+  if (cores > 0 && most > cores)
+    warnings.push_back(fmt::format(
+        "{} threads on {} cores: the threads time-share the cores, so those cells measure "
+        "the scheduler as much as the allocator; compare thread counts up to {} only, or use a "
+        "machine with more cores",
+        most, cores, cores));
+  return warnings;
+}
+
 int DefaultReps(Profile p) { return p == Profile::kSmoke ? 1 : p == Profile::kQuick ? 3 : 5; }
 
 nlohmann::json OptionsToJson(const RunOptions& o) {
@@ -62,7 +82,8 @@ nlohmann::json OptionsToJson(const RunOptions& o) {
           {"threads", o.threads}, {"reps", o.reps.value_or(0)}, {"profile", o.profile},
           {"params", o.params}, {"timeout_s", o.timeout_s},
           {"sample_interval_us", o.sample_interval_us}, {"seed", o.seed},
-          {"max_rss", o.max_rss}, {"shard", o.shard}};
+          {"max_rss", o.max_rss}, {"shard", o.shard}, {"until_stable", o.until_stable},
+          {"stable_target", o.stable_target}, {"max_reps", o.max_reps}, {"callgrind", o.callgrind}};
 }
 
 // The options a run was started with, from its run.json, for --resume.
@@ -87,10 +108,101 @@ RunOptions OptionsFromJson(const nlohmann::json& run, const std::string& resume)
     o.seed = m.at("seed").get<std::uint64_t>();
     o.max_rss = m.value("max_rss", "");
     o.shard = m.value("shard", "");
+    o.until_stable = m.value("until_stable", false);
+    o.stable_target = m.value("stable_target", o.stable_target);
+    o.max_reps = m.value("max_reps", o.max_reps);
+    o.callgrind = m.value("callgrind", false);
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(resume + "/run.json: malformed matrix (" + std::string(e.what()) + ")");
   }
   return o;
+}
+
+// A workload configuration: what --until-stable adds repetitions to.
+using ConfigKey = std::tuple<std::string, Params, int, std::string>;  // workload, params, threads, heap
+
+ConfigKey KeyOf(const Cell& c) { return {c.workload, c.params, c.threads, c.heap}; }
+
+// The configurations whose ratio-vs-baseline interval is wider than the
+// target, from `compare_runs.py --json --stable-target` on the run so far.
+// Empty with a warning when the script fails: the run keeps what it has.
+std::optional<std::set<ConfigKey>> UnstableConfigs(const RunStore& store, double target) {
+  const fs::path json = store.dir() / "logs" / "stability.json";
+  ChildSpec spec;
+  spec.argv = {kPython, ScriptPath("compare_runs.py"), store.dir().string(), "--json",
+               "--stable-target", std::to_string(target), "-o", json.string()};
+  spec.output_path = (store.dir() / "logs" / "stability.log").string();
+  ChildOutcome outcome = RunChild(spec);
+  std::ifstream in(json);
+  nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  if (!outcome.ok() || doc.is_discarded() || !doc.contains("unstable")) {
+    std::cerr << "allocmark: warning: --until-stable: compare_runs.py " << outcome.Describe(spec)
+              << " (see " << spec.output_path << "); no repetitions added\n";
+    return std::nullopt;
+  }
+  std::set<ConfigKey> keys;
+  try {
+    for (const auto& u : doc["unstable"])
+      keys.insert({u.at("workload").get<std::string>(), u.at("params").get<Params>(),
+                   u.at("threads").get<int>(), u.at("heap").get<std::string>()});
+  } catch (const nlohmann::json::exception& e) {
+    std::cerr << "allocmark: warning: --until-stable: " << json.string() << ": " << e.what() << "\n";
+    return std::nullopt;
+  }
+  return keys;
+}
+
+std::string Describe(const ConfigKey& k) {
+  return std::get<0>(k) + " threads=" + std::to_string(std::get<2>(k)) + " heap=" + std::get<3>(k);
+}
+
+// Runs the cells of `cells` not in `done`, in order, appending each row to the
+// store and to `rows` as it finishes. With `callgrind`, rep 0 of each ok cell
+// is also counted under callgrind and the count joins its row. Returns false
+// when a stop was requested.
+bool RunCells(const std::vector<Cell>& cells, const std::vector<AllocatorChoice>& allocators,
+              const CellRunOptions& cro, const RunStore& store, bool callgrind,
+              const std::string& rep_suffix, std::set<std::string>& done,
+              std::vector<nlohmann::json>& rows) {
+  std::size_t todo = 0;
+  for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
+  auto start = std::chrono::steady_clock::now();
+  std::size_t finished = 0;
+  for (const auto& cell : cells) {
+    if (done.contains(cell.id)) continue;
+    if (StopRequested()) return false;
+    const AllocatorChoice& a = *std::find_if(allocators.begin(), allocators.end(),
+                                             [&](const auto& c) { return c.name == cell.allocator; });
+    std::cerr << "[" << finished + 1 << "/" << todo << "] " << cell.workload << " threads=" << cell.threads
+              << " heap=" << cell.heap << " " << cell.allocator << " rep " << cell.rep + 1 << rep_suffix
+              << " ... " << std::flush;
+    nlohmann::json row = RunCell(cell, a, cro, store);
+    if (StopRequested() && row.value("status", "") != "ok") {
+      std::cerr << "interrupted\n";
+      return false;
+    }
+    if (callgrind && cell.rep == 0 && row.value("status", "") == "ok") {
+      std::cerr << "ok " << row.value("wall_s", 0.0) << " s; callgrind ... " << std::flush;
+      row.update(CountInstructions(cell, a, cro, store));
+    }
+    store.AppendCell(row);
+    done.insert(cell.id);
+    rows.push_back(row);
+    ++finished;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double left = elapsed / static_cast<double>(finished) * static_cast<double>(todo - finished);
+    if (row["status"] != "ok") {
+      std::cerr << "FAILED: " << row.value("error", "");
+    } else if (row.contains("instructions_per_op")) {
+      std::cerr << row["instructions_per_op"].get<double>() << " instructions/op";
+    } else if (row.contains("callgrind_error")) {
+      std::cerr << "callgrind failed: " << row["callgrind_error"].get<std::string>();
+    } else {
+      std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
+    }
+    std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left) << "\n";
+  }
+  return !StopRequested();
 }
 
 }  // namespace
@@ -114,6 +226,14 @@ int RunCommand(RunOptions o) {
   if (o.timeout_s <= 0) throw UsageError("--timeout must be above 0 s");
   Profile profile = ParseProfile(o.profile);
   if (!o.reps) o.reps = DefaultReps(profile);
+  if (o.until_stable && (o.stable_target <= 0 || o.stable_target >= 1))
+    throw UsageError("--stable-target is a relative half-width between 0 and 1, e.g. 0.05");
+  if (o.until_stable && o.max_reps < std::max(*o.reps, 2))
+    throw UsageError("--max-reps (" + std::to_string(o.max_reps) + ") must be at least --reps (" +
+                     std::to_string(*o.reps) + ") and 2");
+  if (o.until_stable) ScriptPath("compare_runs.py");  // throws when missing
+  if (o.callgrind && access(kValgrind, X_OK) != 0)
+    throw UsageError(std::string("--callgrind needs ") + kValgrind + ": apt-get install valgrind");
 
   std::vector<AllocatorChoice> allocators = ResolveAllocators(o.allocators, o.custom_allocators);
   MatrixOptions m;
@@ -151,7 +271,7 @@ int RunCommand(RunOptions o) {
            {"command_line", o.command_line},
            {"started_at", Now()},
            {"environment", env},
-           {"warnings", EnvironmentWarnings(env)},
+           {"warnings", Warnings(env, o)},
            {"matrix", OptionsToJson(o)}};
     if (!o.shard.empty()) {
       Shard s = ParseShard(o.shard);
@@ -171,7 +291,8 @@ int RunCommand(RunOptions o) {
                                  {"proven", a.probe.allocator},
                                  {"version", a.probe.version}});
   run["status"] = "running";
-  run["cells_planned"] = cells.size();
+  std::size_t cells_planned = std::max(cells.size(), rows.size());
+  run["cells_planned"] = cells_planned;
   store.WriteRunJson(run);
   store.PointLatest();
   for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
@@ -182,36 +303,44 @@ int RunCommand(RunOptions o) {
   for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
   std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of " << cells.size()
             << " cells to run\n";
-  auto start = std::chrono::steady_clock::now();
-  std::size_t finished = 0;
-  for (const auto& cell : cells) {
-    if (done.contains(cell.id)) continue;
-    if (StopRequested()) break;
-    const AllocatorChoice& a = *std::find_if(allocators.begin(), allocators.end(),
-                                             [&](const auto& c) { return c.name == cell.allocator; });
-    std::cerr << "[" << finished + 1 << "/" << todo << "] " << cell.workload << " threads=" << cell.threads
-              << " heap=" << cell.heap << " " << cell.allocator << " rep " << cell.rep + 1 << "/" << *o.reps
-              << " ... " << std::flush;
-    nlohmann::json row = RunCell(cell, a, cro, store);
-    if (StopRequested() && row.value("status", "") != "ok") {
-      std::cerr << "interrupted\n";
-      break;
+  bool stopped = !RunCells(cells, allocators, cro, store, o.callgrind, "/" + std::to_string(*o.reps), done,
+                           rows);
+  if (o.until_stable && !stopped) {
+    // Repetitions beyond --reps, for the configurations whose ratio is not yet
+    // known to within the target; each round is one more repetition, in the
+    // matrix's alternating allocator order, of those configurations only.
+    std::set<std::tuple<ConfigKey, std::string>> in_run;  // this run's (shard's) cells
+    for (const auto& c : cells) in_run.insert({KeyOf(c), c.allocator});
+    std::optional<std::set<ConfigKey>> unstable;
+    for (int rep = *o.reps; !stopped; ++rep) {
+      unstable = UnstableConfigs(store, o.stable_target);
+      if (!unstable || unstable->empty() || rep >= o.max_reps) break;
+      m.reps = rep + 1;
+      std::vector<Cell> round;
+      for (auto& c : ExpandMatrix(m))
+        if (c.rep == rep && unstable->contains(KeyOf(c)) && in_run.contains({KeyOf(c), c.allocator}))
+          round.push_back(std::move(c));
+      std::cerr << "allocmark: --until-stable: " << unstable->size()
+                << " configuration(s) above +-" << o.stable_target * 100 << "%: repetition " << rep + 1
+                << "\n";
+      for (const auto& c : round) cells_planned += done.contains(c.id) ? 0 : 1;
+      run["cells_planned"] = cells_planned;
+      stopped = !RunCells(round, allocators, cro, store, false, " (until-stable)", done, rows);
     }
-    store.AppendCell(row);
-    rows.push_back(row);
-    ++finished;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double left = elapsed / static_cast<double>(finished) * static_cast<double>(todo - finished);
-    if (row["status"] == "ok") {
-      std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
-    } else {
-      std::cerr << "FAILED: " << row.value("error", "");
-    }
-    std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left) << "\n";
+    nlohmann::json left = nlohmann::json::array();
+    if (unstable)
+      for (const auto& k : *unstable) {
+        left.push_back(Describe(k));
+        if (!stopped)
+          std::cerr << "allocmark: --until-stable: " << Describe(k) << " still above +-"
+                    << o.stable_target * 100 << "% after " << o.max_reps << " repetitions\n";
+      }
+    run["stability"] = {{"target", o.stable_target}, {"max_reps", o.max_reps}, {"unstable", left}};
   }
   bool interrupted = StopRequested();
   run["status"] = interrupted ? "interrupted" : "complete";
   run["finished_at"] = Now();
+  run["load_average_end"] = LoadAverage();
   run["cells_recorded"] = rows.size();
   store.WriteRunJson(run);
   std::cout << FormatSummary(rows);

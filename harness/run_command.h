@@ -28,6 +28,13 @@ struct RunOptions {
   std::uint64_t seed = 1;
   std::string max_rss;  // per-cell memory limit: bytes, or with K/M/G suffix
   std::string shard;    // "I/N": run only this part of the matrix
+  // --until-stable: after `reps`, add interleaved repetitions of each
+  // configuration whose ratio-vs-baseline 95% CI has a relative half-width
+  // above stable_target, until none has or max_reps is reached.
+  bool until_stable = false;
+  double stable_target = 0.05;
+  int max_reps = 12;
+  bool callgrind = false;  // instructions_per_op of rep 0 under callgrind
   std::string command_line;
 };
 

@@ -42,6 +42,7 @@ Sampler::Sampler(const RunContext& ctx, std::chrono::microseconds interval,
 Sampler::~Sampler() {
   Stop();
   if (statm_fd_ >= 0) close(statm_fd_);
+  if (external_fd_ >= 0) close(external_fd_);
 }
 
 void Sampler::Start() {
@@ -71,6 +72,21 @@ void Sampler::TakeSample() {
     interval_ *= 2;
   }
   double t_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (int pid = ctx_.measured_pid(); pid != 0 || external_) {
+    if (!external_) samples_.clear();  // the child's own, before the program
+    external_ = true;
+    if (pid != external_pid_) {
+      if (external_fd_ >= 0) close(external_fd_);
+      char path[64];
+      std::snprintf(path, sizeof(path), "/proc/%d/statm", pid);
+      external_fd_ = pid != 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+      external_pid_ = pid;
+    }
+    // A program that has exited (a zombie) reads as 0 resident pages.
+    std::int64_t rss = external_fd_ >= 0 ? ReadRss(external_fd_) : -1;
+    if (rss > 0) samples_.push_back({t_s, rss, 0});
+    return;
+  }
   samples_.push_back({t_s, statm_fd_ >= 0 ? ReadRss(statm_fd_) : -1, ctx_.LiveBytes()});
 }
 

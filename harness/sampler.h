@@ -1,7 +1,10 @@
 // The child's RSS sampler: a thread that records the process's resident set
 // (/proc/self/statm) and the workload's live requested bytes at a fixed
 // interval, from Start() to Stop(), for the RSS-over-time and fragmentation
-// figures. Samples go to a buffer reserved up front; the sampler allocates
+// figures. When a real-program workload names the process it measures
+// (RunContext::SetMeasuredPid), the series is that program's
+// /proc/PID/statm instead, with no live bytes: the samples of the child
+// before it are dropped, and moments with no program running are skipped. Samples go to a buffer reserved up front; the sampler allocates
 // nothing while it runs, so it does not perturb the heap it watches.
 #ifndef ALLOCMARK_HARNESS_SAMPLER_H_
 #define ALLOCMARK_HARNESS_SAMPLER_H_
@@ -15,15 +18,13 @@
 #include <thread>
 #include <vector>
 
+#include "harness/fragmentation.h"
 #include "workloads/run_context.h"
 
 namespace allocmark {
 
-struct Sample {
-  double t_s;                // since Start()
-  std::int64_t rss_bytes;    // resident set
-  std::int64_t live_bytes;   // requested and not yet freed
-};
+// t_s since Start(), resident set, live requested bytes (not yet freed).
+using Sample = SeriesPoint;
 
 // Resident set of this process in bytes, from /proc/self/statm; -1 if unreadable.
 std::int64_t CurrentRssBytes();
@@ -59,6 +60,11 @@ class Sampler {
   std::condition_variable wake_;
   bool stop_ = false;
   int statm_fd_ = -1;
+  // A real-program workload's process (RunContext::measured_pid): once one
+  // is set, the series holds only samples of the measured programs.
+  bool external_ = false;
+  int external_pid_ = 0;
+  int external_fd_ = -1;
 };
 
 }  // namespace allocmark
