@@ -7,7 +7,7 @@ JOBS     ?= $(shell nproc)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=Release
 export MPLBACKEND = Agg
 
-.PHONY: deps build bench test report microbench
+.PHONY: deps build bench test report microbench microbench-table
 
 deps:
 	@scripts/install_deps.sh
@@ -18,7 +18,7 @@ build: deps
 
 bench: build
 	$(BUILD)/allocmark run --profile $(PROFILE) || test $$? -eq 1
-	@if [ -f scripts/render_report.py ]; then $(MAKE) --no-print-directory report; fi
+	@$(MAKE) --no-print-directory report
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -28,3 +28,18 @@ report: deps
 
 microbench: build
 	$(BUILD)/bench/allocmark-microbench --benchmark_out=$(BUILD)/microbench.json --benchmark_out_format=json
+
+microbench-table: build
+	$(PYTHON) bench/render_table.py --build $(BUILD)
+
+# Containers and clusters (docs/fleet.md). DOCKER_ARGS go to docker/bench.py,
+# e.g. DOCKER_ARGS="--cpus 2-5 --memory 8g -- --workloads churn".
+.PHONY: docker-bench test-docker test-slurm
+docker-bench: deps
+	$(PYTHON) docker/bench.py --profile $(PROFILE) $(DOCKER_ARGS) || test $$? -eq 1
+
+test-docker: build
+	ALLOCMARK_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/docker
+
+test-slurm: build
+	ALLOCMARK_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/fleet

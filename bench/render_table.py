@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Run the allocator micro-suite and write its table into docs/allocators.md.
+"""Run the allocator micro-suite and write its table into README.md.
 
 Runs BUILD/bench/allocmark-microbench as separate processes: once with the
 process allocator glibc (every benchmark but the memory one), once each with
@@ -181,8 +181,8 @@ def main() -> int:
     parser.add_argument("--build", default="build", help="CMake build directory (default: build)")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--min-time", type=float, default=0.2, help="seconds per benchmark run")
-    parser.add_argument("-o", "--output", default=str(ROOT / "docs" / "allocators.md"),
-                        help="Markdown file with the markers (default: docs/allocators.md)")
+    parser.add_argument("-o", "--output", default=str(ROOT / "README.md"),
+                        help="Markdown file with the markers (default: README.md)")
     args = parser.parse_args()
     build = Path(args.build)
     binary = build / "bench" / "allocmark-microbench"
