@@ -1,0 +1,391 @@
+"""Read an allocmark run directory: the one place that knows the result files.
+
+The contract is results/README.md (schema_version 1): ``run.json``,
+``cells.jsonl`` (one cell and repetition per line) and ``timeseries/*.csv``.
+Every other script reads runs through :func:`load_run` and gets tidy records:
+a :class:`Run` with its :class:`Cell` rows, grouped into :class:`Series`
+(one workload, parameter set, thread count, heap and allocator; all its
+repetitions).
+
+Any problem with the files raises :class:`ResultError`, whose message names
+the file, the line (where there is one) and the problem; scripts turn it into
+one line on stderr and exit status 2 with :func:`exit_on_error`.
+"""
+
+import csv
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+# Allocators and heaps in the order charts list them; names not here follow,
+# in the order the run lists them.
+KNOWN_ALLOCATORS = ("glibc", "jemalloc", "tcmalloc", "mimalloc")
+KNOWN_HEAPS = ("malloc", "pmr-monotonic", "pmr-pool", "arena", "slab")
+
+# Per-cell figures of an ok row, all numbers, all optional (a workload that
+# samples no latency has no p50_ns, and a future harness may add more).
+METRICS = (
+    "wall_s", "ops", "ops_per_s", "user_s", "sys_s", "page_faults",
+    "major_page_faults", "peak_rss_bytes", "baseline_rss_bytes",
+    "peak_live_bytes", "fragmentation", "latency_samples", "p50_ns",
+    "p90_ns", "p99_ns", "p999_ns", "max_ns", "frag_time_avg",
+    "frag_at_peak_live", "frag_at_peak_rss", "frag_max_over_max",
+    "instructions_per_op",
+)
+PERCENTILES = (("p50_ns", "p50"), ("p90_ns", "p90"), ("p99_ns", "p99"),
+               ("p999_ns", "p99.9"), ("max_ns", "max"))
+_REQUIRED = (("cell_id", str), ("workload", str), ("threads", int),
+             ("heap", str), ("allocator", str), ("rep", int),
+             ("status", str))
+
+
+class ResultError(Exception):
+    """A run directory that does not follow the contract.
+
+    ``str(error)`` is one line: ``<file>:<line>: <problem>`` (no line part
+    when the problem is the file as a whole).
+    """
+
+    def __init__(self, path, problem, line=None):
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class Cell:
+    """One row of cells.jsonl: a cell and repetition."""
+
+    cell_id: str
+    workload: str
+    params: dict
+    threads: int
+    heap: str
+    allocator: str
+    rep: int
+    status: str
+    error: str = ""
+    metrics: dict = field(default_factory=dict)
+    counters: dict = field(default_factory=dict)
+    allocator_stats: dict = field(default_factory=dict)
+    timeseries: str = ""
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+    def metric(self, name):
+        """The number ``name`` of an ok cell, or None when it has none."""
+        return self.metrics.get(name)
+
+
+@dataclass
+class Series:
+    """Every repetition of one configuration (workload, params, threads, heap,
+    allocator). ``variant`` is a short label for the params when a workload ran
+    with more than one parameter set in the run, else ""."""
+
+    workload: str
+    variant: str
+    params: dict
+    threads: int
+    heap: str
+    allocator: str
+    cells: list
+
+    @property
+    def ok_cells(self):
+        return [c for c in self.cells if c.ok]
+
+    @property
+    def failed_cells(self):
+        return [c for c in self.cells if not c.ok]
+
+    @property
+    def failed(self):
+        """True when no repetition measured anything."""
+        return not self.ok_cells
+
+    @property
+    def label(self):
+        """How charts and tables name the series: the allocator, plus the heap
+        when it is not plain malloc."""
+        return series_label(self.heap, self.allocator)
+
+    @property
+    def workload_label(self):
+        return f"{self.workload} {self.variant}".strip()
+
+    def values(self, metric):
+        """The metric over the ok repetitions, missing ones left out."""
+        return [c.metrics[metric] for c in self.ok_cells
+                if c.metrics.get(metric) is not None]
+
+
+def series_label(heap, allocator):
+    return allocator if heap == "malloc" else f"{heap} on {allocator}"
+
+
+@dataclass
+class Run:
+    """A run directory: run.json's fields and the rows of cells.jsonl."""
+
+    path: str
+    info: dict
+    cells: list
+
+    @property
+    def run_id(self):
+        return self.info.get("run_id") or os.path.basename(self.path)
+
+    @property
+    def environment(self):
+        return self.info.get("environment") or {}
+
+    @property
+    def warnings(self):
+        return list(self.info.get("warnings") or [])
+
+    @property
+    def allocators(self):
+        """Allocator names: the run's order first, then any only in cells,
+        known ones in their usual order."""
+        listed = [a.get("name") for a in self.info.get("allocators") or []
+                  if isinstance(a, dict) and a.get("name")]
+        seen = listed + [c.allocator for c in self.cells]
+        return _ordered(seen, KNOWN_ALLOCATORS if not listed else ())
+
+    @property
+    def heaps(self):
+        return _ordered([c.heap for c in self.cells], KNOWN_HEAPS)
+
+    @property
+    def workloads(self):
+        """Workload names in the order of run.json, then of cells.jsonl."""
+        listed = list((self.info.get("workloads") or {}).keys())
+        return _ordered(listed + [c.workload for c in self.cells], ())
+
+    @property
+    def thread_counts(self):
+        return sorted({c.threads for c in self.cells})
+
+    def workload_info(self, workload):
+        info = (self.info.get("workloads") or {}).get(workload)
+        return info if isinstance(info, dict) else {}
+
+    def ops_unit(self, workload):
+        return self.workload_info(workload).get("ops_unit") or "ops"
+
+    def series(self):
+        """Cells grouped into Series, sorted by workload, variant, threads,
+        heap, allocator (each in the run's order)."""
+        groups = {}
+        variants = {}
+        for cell in self.cells:
+            pkey = _params_key(cell.params)
+            variants.setdefault(cell.workload, [])
+            if pkey not in variants[cell.workload]:
+                variants[cell.workload].append(pkey)
+            key = (cell.workload, pkey, cell.threads, cell.heap,
+                   cell.allocator)
+            groups.setdefault(key, []).append(cell)
+        workload_rank = {w: i for i, w in enumerate(self.workloads)}
+        heap_rank = {h: i for i, h in enumerate(self.heaps)}
+        alloc_rank = {a: i for i, a in enumerate(self.allocators)}
+        result = []
+        for (workload, pkey, threads, heap, allocator), cells in \
+                groups.items():
+            variant = ""
+            if len(variants[workload]) > 1:
+                variant = ",".join(f"{k}={v}" for k, v in pkey)
+            cells.sort(key=lambda c: c.rep)
+            result.append(Series(workload, variant, dict(pkey), threads,
+                                 heap, allocator, cells))
+        result.sort(key=lambda s: (
+            workload_rank.get(s.workload, len(workload_rank)),
+            variants[s.workload].index(_params_key(s.params)), s.threads,
+            heap_rank[s.heap], alloc_rank[s.allocator]))
+        return result
+
+    def load_timeseries(self, cell):
+        """The cell's samples as a dict of equal-length lists:
+        ``t_s``, ``rss_bytes``, ``live_bytes``. Empty lists when the cell has
+        no time series (a failed cell, or an older run without one)."""
+        empty = {"t_s": [], "rss_bytes": [], "live_bytes": []}
+        if not cell.ok or not cell.timeseries:
+            return empty
+        path = os.path.join(self.path, cell.timeseries)
+        if not os.path.isfile(path):
+            raise ResultError(path, f"time series of cell {cell.cell_id} "
+                              "is missing")
+        return read_timeseries(path)
+
+
+def _ordered(names, preferred):
+    """Unique names: those in ``preferred`` first in its order, then the rest
+    in order of first appearance."""
+    unique = list(dict.fromkeys(names))
+    first = [n for n in preferred if n in unique]
+    return first + [n for n in unique if n not in first]
+
+
+def _params_key(params):
+    return tuple(sorted(params.items()))
+
+
+def read_timeseries(path):
+    """Parse a timeseries CSV (header t_s,rss_bytes,live_bytes)."""
+    columns = ("t_s", "rss_bytes", "live_bytes")
+    data = {name: [] for name in columns}
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return data
+        header = [h.strip() for h in header]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise ResultError(path, "header lacks column(s) "
+                              + ", ".join(missing), line=1)
+        index = [header.index(c) for c in columns]
+        for lineno, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            try:
+                values = [float(row[i]) for i in index]
+            except (ValueError, IndexError):
+                raise ResultError(path, f"malformed row {','.join(row)!r}",
+                                  line=lineno) from None
+            for name, value in zip(columns, values):
+                data[name].append(value)
+    return data
+
+
+def load_run(path):
+    """Read and validate the run in directory ``path`` (a symlink such as
+    results/latest is followed). Raises ResultError on any problem."""
+    path = str(path)
+    if not os.path.isdir(path):
+        what = "is not a directory" if os.path.exists(path) else \
+            "no such run directory"
+        raise ResultError(path, what)
+    info = _load_run_json(os.path.join(path, "run.json"))
+    cells = _load_cells(os.path.join(path, "cells.jsonl"))
+    return Run(os.path.realpath(path), info, cells)
+
+
+def _load_run_json(path):
+    if not os.path.isfile(path):
+        raise ResultError(path, "missing (not an allocmark run directory?)")
+    try:
+        with open(path, encoding="utf-8") as f:
+            info = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ResultError(path, f"invalid JSON: {e.msg}", line=e.lineno) \
+            from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultError(path, f"unreadable: {e}") from None
+    if not isinstance(info, dict):
+        raise ResultError(path, "top level is not a JSON object", line=1)
+    version = info.get("schema_version")
+    if version is None:
+        raise ResultError(path, "no schema_version")
+    if version != SCHEMA_VERSION:
+        raise ResultError(path, f"schema_version {version!r} is not one "
+                          f"these scripts know (they read "
+                          f"{SCHEMA_VERSION}); update allocmark's scripts")
+    return info
+
+
+def _load_cells(path):
+    if not os.path.isfile(path):
+        raise ResultError(path, "missing (a run writes it from the start)")
+    cells = []
+    seen = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for lineno, text in enumerate(f, start=1):
+                if not text.strip():
+                    continue
+                cell = _parse_cell(path, lineno, text)
+                if cell.cell_id in seen:
+                    raise ResultError(path, f"cell_id {cell.cell_id!r} "
+                                      f"repeats line {seen[cell.cell_id]}",
+                                      line=lineno)
+                seen[cell.cell_id] = lineno
+                cells.append(cell)
+    except UnicodeDecodeError as e:
+        raise ResultError(path, f"not UTF-8: {e.reason}") from None
+    return cells
+
+
+def _parse_cell(path, lineno, text):
+    try:
+        row = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ResultError(path, f"malformed JSON: {e.msg} at column "
+                          f"{e.colno}", line=lineno) from None
+    if not isinstance(row, dict):
+        raise ResultError(path, "not a JSON object", line=lineno)
+    for name, kind in _REQUIRED:
+        value = row.get(name)
+        if value is None:
+            raise ResultError(path, f"no {name!r}", line=lineno)
+        if kind is int and isinstance(value, float) and value.is_integer():
+            value = int(value)
+            row[name] = value
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ResultError(path, f"{name!r} is {value!r}, not "
+                              f"{'an integer' if kind is int else 'a string'}",
+                              line=lineno)
+    status = row["status"]
+    if status not in ("ok", "failed"):
+        raise ResultError(path, f"status {status!r} is neither 'ok' nor "
+                          "'failed'", line=lineno)
+    params = row.get("params") or {}
+    if not isinstance(params, dict):
+        raise ResultError(path, "'params' is not an object", line=lineno)
+    metrics = {}
+    if status == "ok":
+        for name in METRICS:
+            value = row.get(name)
+            if value is None:
+                continue
+            if not _is_number(value):
+                raise ResultError(path, f"{name!r} is {value!r}, not a "
+                                  "finite number", line=lineno)
+            metrics[name] = float(value)
+    counters = _numbers(row.get("counters"))
+    stats = _numbers(row.get("allocator_stats"))
+    return Cell(cell_id=row["cell_id"], workload=row["workload"],
+                params=params, threads=row["threads"], heap=row["heap"],
+                allocator=row["allocator"], rep=row["rep"], status=status,
+                error=str(row.get("error") or ""), metrics=metrics,
+                counters=counters, allocator_stats=stats,
+                timeseries=str(row.get("timeseries") or ""), raw=row)
+
+
+def _is_number(value):
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _numbers(obj):
+    """The finite numeric entries of an object (others are ignored)."""
+    if not isinstance(obj, dict):
+        return {}
+    return {k: float(v) for k, v in obj.items() if _is_number(v)}
+
+
+def exit_on_error(error, prog=None):
+    """Print a ResultError as one line on stderr and exit with status 2."""
+    prog = prog or os.path.basename(sys.argv[0]) or "allocmark"
+    print(f"{prog}: {error}", file=sys.stderr)
+    sys.exit(2)

@@ -1,0 +1,124 @@
+"""Per-series figures of a run: what the charts, report and summary show.
+
+For every Series of a run (one workload, params, threads, heap, allocator)
+:func:`build_rows` computes the median and bootstrap interval of each metric
+over its ok repetitions, and the ratio to the baseline series of the same
+workload, params and thread count. The baseline is the process allocator
+``--baseline`` (glibc) on the heap ``--baseline-heap`` (malloc); where that
+series did not run or failed, the baseline allocator on the workload's first
+heap; where that too is missing, the workload has no baseline and ratios are
+None (charts then show absolute figures and say why).
+"""
+
+from dataclasses import dataclass, field
+
+import allocmark_stats as stats
+from allocmark_results import PERCENTILES, series_label
+
+DEFAULT_BASELINE = "glibc"
+DEFAULT_BASELINE_HEAP = "malloc"
+
+
+@dataclass
+class Row:
+    """One series with its figures. Summaries are None when no ok repetition
+    reported the metric; ratios are None without a baseline."""
+
+    series: object
+    baseline: object = None
+    throughput: object = None
+    speedup: float = None
+    speedup_ci: tuple = None
+    time_ratio: float = None
+    peak_rss: object = None
+    rss_ratio: float = None
+    fragmentation: object = None
+    latency: dict = field(default_factory=dict)
+
+    @property
+    def failed(self):
+        return self.series.failed
+
+    @property
+    def noisy(self):
+        return bool(self.throughput and self.throughput.noisy)
+
+    @property
+    def is_baseline(self):
+        return self.baseline is self.series
+
+    @property
+    def n_ok(self):
+        return len(self.series.ok_cells)
+
+    @property
+    def n_total(self):
+        return len(self.series.cells)
+
+
+def group_key(series):
+    """Series compared with each other: same workload, params and threads."""
+    return (series.workload, series.variant, series.threads)
+
+
+def find_baseline(candidates, allocator, heap):
+    """The baseline among ``candidates`` (series of one group_key), or None."""
+    usable = [s for s in candidates if s.values("ops_per_s")]
+    for s in usable:
+        if s.allocator == allocator and s.heap == heap:
+            return s
+    for s in usable:
+        if s.allocator == allocator:
+            return s
+    return None
+
+
+def _summary(series, metric):
+    values = series.values(metric)
+    return stats.summarise(values) if values else None
+
+
+def build_rows(run, baseline=DEFAULT_BASELINE,
+               baseline_heap=DEFAULT_BASELINE_HEAP):
+    """Rows for every series of ``run``, in the run's order."""
+    all_series = run.series()
+    groups = {}
+    for s in all_series:
+        groups.setdefault(group_key(s), []).append(s)
+    rows = []
+    for s in all_series:
+        base = find_baseline(groups[group_key(s)], baseline, baseline_heap)
+        row = Row(series=s, baseline=base)
+        row.throughput = _summary(s, "ops_per_s")
+        row.peak_rss = _summary(s, "peak_rss_bytes")
+        row.fragmentation = _summary(s, "fragmentation")
+        for metric, _ in PERCENTILES:
+            summary = _summary(s, metric)
+            if summary:
+                row.latency[metric] = summary
+        if base is not None and row.throughput:
+            ours, theirs = s.values("ops_per_s"), base.values("ops_per_s")
+            row.speedup = stats.ratio_of_medians(ours, theirs)
+            row.speedup_ci = stats.bootstrap_ci_ratio(ours, theirs)
+            row.time_ratio = 1 / row.speedup if row.speedup else None
+        if base is not None and row.peak_rss:
+            theirs = base.values("peak_rss_bytes")
+            if theirs:
+                row.rss_ratio = stats.ratio_of_medians(
+                    s.values("peak_rss_bytes"), theirs)
+        rows.append(row)
+    return rows
+
+
+def rows_by_workload(rows):
+    """{workload label: [rows]} in the run's order."""
+    result = {}
+    for row in rows:
+        result.setdefault(row.series.workload_label, []).append(row)
+    return result
+
+
+def baseline_label(row):
+    if row.baseline is None:
+        return None
+    return series_label(row.baseline.heap, row.baseline.allocator)

@@ -1,0 +1,325 @@
+#!/usr/bin/python3
+"""Render a run: every chart, report.html and summary.md.
+
+Writes into the run directory (or -o DIR): charts/*.png and *.svg (overview,
+throughput, RSS over time, fragmentation, latency, scaling), report.html (one
+self-contained page: charts embedded as base64 PNG, the environment from
+run.json, the overview first, a section per workload with a sortable table,
+and the warnings: the run's own, noisy series, failed cells with their
+reasons) and summary.md (a Markdown table to paste into an issue or a pull
+request). Failed series read "failed", never 0. Ratios are relative to
+--baseline on --baseline-heap (glibc on malloc by default).
+
+Bad input (no run directory, a malformed cells.jsonl line, a schema version
+these scripts do not know): one line on stderr, exit status 2.
+"""
+
+import argparse
+import base64
+import html
+import os
+import sys
+
+import allocmark_results as results
+import allocmark_style as style
+import allocmark_tables as tables
+import plot_fragmentation
+import plot_latency
+import plot_overview
+import plot_rss_over_time
+import plot_scaling
+import plot_throughput
+from allocmark_stats import NOISY_REMEDY
+
+CHART_MODULES = (plot_overview, plot_throughput, plot_rss_over_time,
+                 plot_fragmentation, plot_latency, plot_scaling)
+FAILED = "failed"
+
+SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("th").forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var asc = th.getAttribute("data-dir") !== "asc";
+      table.querySelectorAll("th").forEach(function (h) {
+        h.removeAttribute("data-dir");
+      });
+      th.setAttribute("data-dir", asc ? "asc" : "desc");
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute("data-sort");
+        var y = b.cells[col].getAttribute("data-sort");
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var missing = function (v) { return v === null || v === ""; };
+        if (missing(x) !== missing(y)) return missing(x) ? 1 : -1;
+        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny
+              : String(x).localeCompare(String(y));
+        return asc ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+document.body.setAttribute("data-report-ready", "yes");
+"""
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1300px;
+       padding: 0 1em; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ddd; }
+img { max-width: 100%; height: auto; display: block; margin: 1em 0; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 14px; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+th { background: #f3f3f3; cursor: pointer; user-select: none; }
+th[data-dir=asc]::after { content: " ▲"; } th[data-dir=desc]::after { content: " ▼"; }
+td.text, th.text { text-align: left; }
+tr.failed td { background: #fbeaea; } td.failed { color: #a00; font-weight: bold; }
+tr.noisy td { background: #fff7e0; }
+.warnings li { margin: 0.2em 0; } .note { color: #555; }
+dl.env { display: grid; grid-template-columns: max-content auto; gap: 2px 1em; }
+dl.env dt { font-weight: bold; } dl.env dd { margin: 0; }
+"""
+
+
+def _fmt(value, kind):
+    if value is None:
+        return ""
+    if kind == "ratio":
+        return f"{value:.2f}×"
+    if kind == "bytes":
+        return style.format_bytes(value)
+    if kind == "rate":
+        return style.format_rate(value)
+    if kind == "ns":
+        return style.seconds_formatter().format_eng(value * 1e-9) + "s"
+    return f"{value:.3g}"
+
+
+def render_charts(run, rows, out_dir, baseline):
+    """Every chart of the run; [] when no cell measured anything."""
+    if not any(c.ok for c in run.cells):
+        return []
+    style.apply_style()
+    colours = style.allocator_colours(run.allocators)
+    charts = []
+    for module in CHART_MODULES:
+        charts.extend(module.plot(run, rows, out_dir, colours))
+    return charts
+
+
+def _img(chart):
+    with open(chart.png, "rb") as f:
+        data = base64.b64encode(f.read()).decode("ascii")
+    return (f'<img alt="{html.escape(chart.title)}" '
+            f'src="data:image/png;base64,{data}">')
+
+
+def _cell(text, sort=None, cls=""):
+    sort = "" if sort is None else sort
+    cls = f' class="{cls}"' if cls else ""
+    return f'<td{cls} data-sort="{html.escape(str(sort))}">' \
+           f'{html.escape(str(text))}</td>'
+
+
+COLUMNS = ("heap", "threads", "allocator", "status", "n ok / n",
+           "throughput", "vs baseline", "95% CI", "peak RSS", "RSS vs base",
+           "peak RSS / live", "p99")
+
+
+def _table(run, rows):
+    unit = run.ops_unit(rows[0].series.workload)
+    head = "".join(
+        f'<th class="{"text" if i in (0, 2, 3) else ""}">'
+        f'{html.escape(c if c != "throughput" else f"throughput ({unit}/s)")}'
+        f"</th>" for i, c in enumerate(COLUMNS))
+    body = []
+    for r in rows:
+        s = r.series
+        status = FAILED if r.failed else ("noisy" if r.noisy else "ok")
+        if r.is_baseline:
+            status += " (baseline)"
+        cls = "failed" if r.failed else ("noisy" if r.noisy else "")
+        cells = [_cell(s.heap, s.heap, "text"), _cell(s.threads, s.threads),
+                 _cell(s.allocator, s.allocator, "text"),
+                 _cell(status, status, "text failed" if r.failed else "text"),
+                 _cell(f"{r.n_ok} / {r.n_total}", r.n_ok)]
+        if r.failed:
+            cells += [_cell(FAILED, "", "failed")] + \
+                [_cell("", "") for _ in COLUMNS[6:]]
+        else:
+            tp = r.throughput
+            ci = r.speedup_ci
+            p99 = r.latency.get("p99_ns")
+            fr = r.fragmentation
+            cells += [
+                _cell(_fmt(tp.median if tp else None, "rate"),
+                      tp.median if tp else ""),
+                _cell(_fmt(r.speedup, "ratio"), r.speedup),
+                _cell(f"{ci[0]:.2f}–{ci[1]:.2f}" if ci else "",
+                      ci[0] if ci else ""),
+                _cell(_fmt(r.peak_rss.median if r.peak_rss else None,
+                           "bytes"), r.peak_rss.median if r.peak_rss else ""),
+                _cell(_fmt(r.rss_ratio, "ratio"), r.rss_ratio),
+                _cell(_fmt(fr.median if fr else None, "ratio"),
+                      fr.median if fr else ""),
+                _cell(_fmt(p99.median if p99 else None, "ns"),
+                      p99.median if p99 else "")]
+        body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
+    return (f'<table class="sortable"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def _warnings(run, rows):
+    items = [html.escape(w) for w in run.warnings]
+    for r in rows:
+        if r.noisy:
+            t = r.throughput
+            items.append(html.escape(
+                f"noisy: {r.series.workload_label} {r.series.label} "
+                f"threads={r.series.threads}: 95% CI ±"
+                f"{t.rel_ci_half_width:.0%} of the median over n={t.n}; "
+                f"{NOISY_REMEDY}"))
+    for cell in run.cells:
+        if not cell.ok:
+            items.append(html.escape(
+                f"failed: {cell.cell_id}: {cell.error or 'no reason given'}"))
+    return items
+
+
+def _environment(run):
+    env = run.environment
+    keys = ["run_id", "status", "started_at", "finished_at", "command_line"]
+    pairs = [(k, run.info.get(k)) for k in keys if run.info.get(k)]
+    pairs += sorted(env.items())
+    pairs += [("allocators", ", ".join(
+        f"{a.get('name')} {a.get('version') or ''}".strip()
+        for a in run.info.get("allocators") or [] if isinstance(a, dict)))]
+    return "".join(f"<dt>{html.escape(str(k))}</dt>"
+                   f"<dd>{html.escape(str(v))}</dd>" for k, v in pairs)
+
+
+def render_html(run, rows, charts, baseline):
+    by_kind = {}
+    for chart in charts:
+        by_kind.setdefault((chart.kind, chart.workload), []).append(chart)
+    ok = any(c.ok for c in run.cells)
+    parts = [f"<h1>allocmark run {html.escape(run.run_id)}</h1>",
+             f'<p class="note">{len(run.cells)} cells '
+             f"({sum(not c.ok for c in run.cells)} failed), "
+             f"{len(run.workloads)} workloads, allocators "
+             f"{html.escape(', '.join(run.allocators))}; ratios relative "
+             f"to {html.escape(baseline)}. Click a column heading to sort."
+             "</p>"]
+    if not run.cells:
+        parts.append("<p><strong>This run recorded no cells.</strong></p>")
+    elif not ok:
+        parts.append("<p><strong>Every cell of this run failed: there are "
+                     "no measurements to chart. The reasons are listed under "
+                     "Warnings.</strong></p>")
+    warnings = _warnings(run, rows)
+    parts.append('<h2 id="warnings">Warnings</h2>')
+    parts.append('<ul class="warnings">' + "".join(
+        f"<li>{w}</li>" for w in warnings) + "</ul>" if warnings
+        else "<p>None.</p>")
+    for chart in by_kind.get(("overview", ""), []):
+        parts += ['<h2 id="overview">Overview</h2>', _img(chart)]
+    for chart in charts:
+        if chart.kind == "fragmentation":
+            parts += [f"<h2>{html.escape(chart.title)}</h2>", _img(chart)]
+    for workload, wrows in tables.rows_by_workload(rows).items():
+        w = wrows[0].series.workload
+        parts.append(f'<h2 id="w-{html.escape(style.safe_name(workload))}">'
+                     f"{html.escape(workload)}</h2>")
+        summary = run.workload_info(w).get("summary")
+        if summary:
+            parts.append(f'<p class="note">{html.escape(summary)}</p>')
+        parts.append(_table(run, wrows))
+        for kind in ("throughput", "rss", "latency", "scaling"):
+            for chart in by_kind.get((kind, workload), []):
+                parts.append(_img(chart))
+    parts.append("<h2>Environment</h2>")
+    parts.append(f'<dl class="env">{_environment(run)}</dl>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>allocmark run {html.escape(run.run_id)}</title>"
+            f"<style>{CSS}</style></head><body>{''.join(parts)}"
+            f"<script>{SCRIPT}</script></body></html>\n")
+
+
+def render_summary(run, rows, baseline):
+    lines = [f"### allocmark run {run.run_id}", "",
+             f"Medians over the repetitions; ratios relative to {baseline} "
+             "(throughput: higher is better; peak RSS: lower is better).", "",
+             "| workload | threads | heap | allocator | n | throughput | "
+             "× baseline | peak RSS | × baseline |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        s = r.series
+        if r.failed:
+            reason = (s.cells[0].error or "").replace("|", "\\|")[:80]
+            figures = f"{FAILED} | | {FAILED}: {reason} | |"
+        else:
+            tp = r.throughput
+            unit = run.ops_unit(s.workload)
+            noisy = " (noisy)" if r.noisy else ""
+            figures = " | ".join([
+                f"{_fmt(tp.median, 'rate').strip()} {unit}/s{noisy}" if tp else "",
+                _fmt(r.speedup, "ratio"),
+                _fmt(r.peak_rss.median if r.peak_rss else None, "bytes"),
+                _fmt(r.rss_ratio, "ratio")])
+        lines.append(f"| {s.workload_label} | {s.threads} | {s.heap} | "
+                     f"{s.allocator} | {r.n_ok}/{r.n_total} | {figures} |")
+    if not rows:
+        lines.append("| (no cells) | | | | | | | | |")
+    failed = sum(not c.ok for c in run.cells)
+    if failed:
+        lines += ["", f"{failed} of {len(run.cells)} cells failed; "
+                  "see report.html for the reasons."]
+    return "\n".join(lines) + "\n"
+
+
+def render(run_dir, out_dir=None, baseline=tables.DEFAULT_BASELINE,
+           baseline_heap=tables.DEFAULT_BASELINE_HEAP):
+    """Render everything; returns the paths written. Raises ResultError."""
+    run = results.load_run(run_dir)
+    out_dir = out_dir or run.path
+    rows = tables.build_rows(run, baseline, baseline_heap)
+    charts = render_charts(run, rows, os.path.join(out_dir, "charts"),
+                           baseline)
+    label = baseline if baseline_heap == "malloc" else \
+        f"{baseline_heap} on {baseline}"
+    os.makedirs(out_dir, exist_ok=True)
+    report = os.path.join(out_dir, "report.html")
+    with open(report, "w", encoding="utf-8") as f:
+        f.write(render_html(run, rows, charts, label))
+    summary = os.path.join(out_dir, "summary.md")
+    with open(summary, "w", encoding="utf-8") as f:
+        f.write(render_summary(run, rows, label))
+    return [p for c in charts for p in (c.png, c.svg)] + [report, summary]
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", nargs="?", default="results/latest",
+                        help="run directory (default: %(default)s)")
+    parser.add_argument("-o", "--output", metavar="DIR",
+                        help="where report.html, summary.md and charts/ go "
+                        "(default: RUN)")
+    parser.add_argument("--baseline", default=tables.DEFAULT_BASELINE,
+                        help="process allocator the ratios are relative to "
+                        "(default: %(default)s)")
+    parser.add_argument("--baseline-heap", default=tables.DEFAULT_BASELINE_HEAP,
+                        help="heap of the baseline (default: %(default)s)")
+    args = parser.parse_args()
+    try:
+        paths = render(args.run, args.output, args.baseline,
+                       args.baseline_heap)
+    except results.ResultError as error:
+        results.exit_on_error(error)
+    print(paths[-2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
