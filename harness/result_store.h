@@ -50,7 +50,8 @@ class RunStore {
 
 // Why `run` is not a run.json this harness can read, or "" when it is: an
 // integer schema_version, and at kSchemaVersion the fields the harness reads
-// (status, allocators, matrix, shard, warnings, counts) of the right types.
+// (matrix, status, allocators, shard, warnings, counts) of the right types
+// where present.
 std::string RunJsonProblem(const nlohmann::json& run);
 // Why `row` is not a cells.jsonl row, or "": an object with a non-empty
 // string cell_id, status "ok" or "failed", and typed figures where present.

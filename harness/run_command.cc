@@ -303,8 +303,10 @@ int RunCommand(RunOptions o) {
   for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
   std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of " << cells.size()
             << " cells to run\n";
-  bool stopped = !RunCells(cells, allocators, cro, store, o.callgrind, "/" + std::to_string(*o.reps), done,
-                           rows);
+  // Built in two steps: GCC 12 warns falsely (-Wrestrict) on "/" + string.
+  std::string reps_label = "/";
+  reps_label += std::to_string(*o.reps);
+  bool stopped = !RunCells(cells, allocators, cro, store, o.callgrind, reps_label, done, rows);
   if (o.until_stable && !stopped) {
     // Repetitions beyond --reps, for the configurations whose ratio is not yet
     // known to within the target; each round is one more repetition, in the

@@ -45,7 +45,9 @@ std::vector<Cell> SelectShard(const std::vector<Cell>& cells, const Shard& shard
   // Largest first; ties by key, so every machine computes the same split.
   std::stable_sort(configs.begin(), configs.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
-  std::vector<double> load(static_cast<std::size_t>(shard.count), 0.0);
+  // More shards than configurations leaves the extra shards empty; the
+  // bins are bounded by the configurations, whatever N the user gives.
+  std::vector<double> load(std::min(static_cast<std::size_t>(shard.count), configs.size()), 0.0);
   std::map<std::string, int> owner;
   for (const auto& [key, c] : configs) {
     auto least = std::min_element(load.begin(), load.end());

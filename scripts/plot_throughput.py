@@ -5,7 +5,8 @@ One chart per workload: groups of bars (one group per heap, and thread count
 when the run has several), one bar per process allocator in its fixed colour.
 A bar is the ratio of the median throughput to the baseline's median (glibc on
 malloc unless --baseline/--baseline-heap say otherwise); its error bar is the
-95% bootstrap interval of that ratio; n is the number of repetitions. Failed
+95% bootstrap interval of that ratio (the baseline's own bar: its median's
+interval over its median); n is the number of repetitions. Failed
 series are marked "failed", never drawn as zero; noisy ones are hatched.
 Without a baseline in the run, bars show absolute throughput.
 """
@@ -37,11 +38,12 @@ def plot_workload(run, workload, rows, out_dir, colours):
     base_label = tables.baseline_label(base) if base else None
 
     width = 0.8 / max(1, len(allocators))
-    fig_w = min(18, max(9, 1.1 + len(groups) * (0.45 * len(allocators) + 0.6)))
+    fig_w = min(20, max(9, 1.5 + len(groups) * (0.6 * len(allocators) + 0.6)))
     fig, ax = plt.subplots(figsize=(fig_w, 6.2))
     by_key = {(r.series.threads, r.series.heap, r.series.allocator): r
               for r in rows}
-    small = 10 if len(groups) * len(allocators) <= 16 else 8
+    n_bars = len(groups) * len(allocators)
+    small = 10 if n_bars <= 8 else 9 if n_bars <= 20 else 8
     top = 0.0
     any_noisy = False
     for i, allocator in enumerate(allocators):
@@ -59,7 +61,13 @@ def plot_workload(run, workload, rows, out_dir, colours):
                 ax.plot([x], [0], marker="x", color=style.FAILED_COLOUR,
                         markersize=9, clip_on=False, zorder=4)
                 continue
-            if relative:
+            if relative and row.is_baseline:
+                # The baseline against itself: its own spread, not a ratio.
+                value = 1.0
+                t = row.throughput
+                ci = (t.ci_low / t.median, t.ci_high / t.median) \
+                    if t.ci_low is not None else None
+            elif relative:
                 value = row.speedup
                 ci = row.speedup_ci
             else:
@@ -114,9 +122,9 @@ def plot_workload(run, workload, rows, out_dir, colours):
         labels.append(f"noisy (CI > ±{NOISY_CI_HALF_WIDTH:.0%})")
     ax.legend(handles, labels, title="process allocator",
               loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    fig.text(0.0, -0.02, "bars: median over n repetitions; error bars: 95% "
-             "bootstrap confidence interval", fontsize=11, color="#444444",
-             transform=ax.transAxes, va="top")
+    ax.text(1.02, 0.0, "bar: median of n\nrepetitions\nerror bar: 95%\n"
+            "bootstrap interval", fontsize=11, color="#444444",
+            transform=ax.transAxes, va="bottom", ha="left")
     png, svg = style.save(fig, out_dir,
                           f"throughput_{style.safe_name(workload)}")
     return style.Chart("throughput", workload, title, png, svg)

@@ -1,0 +1,71 @@
+"""Helpers of the robustness tests, and the tally they report (issue 8's figures).
+
+Every test that injects a fault, feeds bad input or interrupts a run adds to
+TALLY what it did and what it checked; the session ends by printing the
+figures and writing them to $ALLOCMARK_ROBUSTNESS_SUMMARY (default
+<build>/tests/faults/robustness_summary.json), so the counts come from the
+tests themselves.
+"""
+import collections
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", pathlib.Path(__file__).parents[2] / "build"))
+ALLOCMARK = BUILD / "allocmark"
+FAULT_DIR = pathlib.Path(os.environ.get("ALLOCMARK_FAULT_DIR", BUILD / "tests" / "faults"))
+# The figures of a measured cell: a failed cell must carry none of them.
+FIGURES = ("ops", "ops_per_s", "wall_s", "peak_rss_bytes", "peak_live_bytes", "fragmentation",
+           "p50_ns", "p99_ns", "max_ns", "timeseries")
+
+TALLY = collections.Counter()
+
+
+def run_allocmark(*args, check=None, env=None, timeout=600):
+    """Runs allocmark to the end; returns the CompletedProcess (text mode)."""
+    full_env = dict(os.environ, **(env or {}))
+    proc = subprocess.run([str(ALLOCMARK), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=full_env)
+    if check is not None:
+        assert proc.returncode == check, proc.stderr
+    return proc
+
+
+def read_run(run_dir):
+    """(run.json, [cells.jsonl rows]) of a run directory; every line must parse."""
+    run_dir = pathlib.Path(run_dir)
+    run = json.loads((run_dir / "run.json").read_text())
+    path = run_dir / "cells.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return run, [json.loads(line) for line in lines]
+
+
+def assert_unmeasured(cell):
+    """A failed cell reports a reason and no figure it did not measure."""
+    assert cell["status"] == "failed" and cell["error"], cell
+    leaked = [k for k in FIGURES if k in cell]
+    assert not leaked, f"failed cell {cell['cell_id']} reports {leaked}"
+    TALLY["failed cells checked to carry no figures"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TALLY:
+        return
+    terminalreporter.section("robustness figures (issue 8)")
+    for name, count in sorted(TALLY.items()):
+        terminalreporter.write_line(f"{count:6d}  {name}")
+    out = pathlib.Path(os.environ.get("ALLOCMARK_ROBUSTNESS_SUMMARY",
+                                      FAULT_DIR / "robustness_summary.json"))
+    try:
+        out.write_text(json.dumps(dict(sorted(TALLY.items())), indent=2) + "\n")
+        terminalreporter.write_line(f"written to {out}")
+    except OSError as e:
+        terminalreporter.write_line(f"cannot write {out}: {e}")
+
+
+@pytest.fixture
+def results(tmp_path):
+    return tmp_path / "results"

@@ -1,0 +1,143 @@
+"""Preloaded allocators that misbehave on purpose (fault_malloc.c), through the real driver.
+
+Each fault library is measured as a user's allocator over the smoke profile of
+every workload on the malloc heap: every cell must be recorded as failed with
+the reason the fault calls for and with no figures, the run must go on to the
+end, list the failures in its summary and exit 1.
+"""
+import re
+
+import pytest
+
+from conftest import FAULT_DIR, TALLY, assert_unmeasured, read_run, run_allocmark
+
+# kind -> (extra driver arguments, the reason a cell that met the fault must give)
+FAULTS = {
+    "segv": ([], r"^killed by SIGSEGV$"),
+    "abort": ([], r"^killed by SIGABRT$"),
+    "null": ([], r"returned NULL"),
+    "overlap": ([], r"was changed"),
+    "corrupt": ([], r"was changed"),
+    "hang": (["--timeout", "1"], r"^timed out after 1 s$"),
+    "balloon": (["--max-rss", "384M"], r"^exceeded the memory limit of 384 MiB \(resident \d+ MiB\)$"),
+}
+# A workload's own check may name the damage its way (the json workload's
+# parser meets a changed document, or NULL in the middle of one).
+WORKLOAD_CHECKS = r"returned NULL|was changed|is not valid JSON|changed between|lost its content|heap returned NULL"
+# Where a NULL or a shared block reaches code that is not the workload's
+# (a std::vector's growth, a pointer stored in a block), the C library or the
+# C++ runtime stops the child first: still a failed cell, counted apart.
+CRASHES = r"^killed by SIG(ABRT|SEGV|BUS)$"
+# Not the program_* workloads: they measure other programs, into which the
+# fault library is preloaded too; their failures are those programs'.
+SMOKE = ["--profile", "smoke", "--heaps", "malloc", "--workloads", "^(?!program_)"]
+
+
+def test_every_fault_library_is_built():
+    for kind in FAULTS:
+        assert (FAULT_DIR / f"libfault_{kind}.so").exists(), kind
+
+
+def cells_that_met_the_fault(log):
+    """{(workload, threads)} of the children in which the fault fired."""
+    met = set()
+    for line in log.read_text().splitlines() if log.exists() else []:
+        args = line.split()
+        if "--workload" in args and "--threads" in args:
+            met.add((args[args.index("--workload") + 1], int(args[args.index("--threads") + 1])))
+    return met
+
+
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+def test_a_misbehaving_allocator_fails_every_cell_it_touched_with_its_reason(results, kind):
+    extra, reason = FAULTS[kind]
+    library = FAULT_DIR / f"libfault_{kind}.so"
+    log = results.parent / f"{kind}.log"
+    # Threaded cells too, except where each cell waits out the time-out.
+    threads = "1" if kind == "hang" else "1,2"
+    proc = run_allocmark("run", *SMOKE, "--threads", threads, *extra, "--allocators", f"fault-{kind}",
+                         "--allocator", f"fault-{kind}={library}", "--out", results, "--run-id", kind,
+                         env={"ALLOCMARK_FAULT_LOG": str(log)})
+    assert proc.returncode == 1, proc.stderr
+    run, cells = read_run(results / kind)
+    assert run["status"] == "complete"
+    assert cells and len(cells) == run["cells_planned"] == run["cells_recorded"]
+    met = cells_that_met_the_fault(log)
+    assert met, "the fault never fired"
+    undetected = []
+    for cell in cells:
+        assert cell["allocator"] == f"fault-{kind}"
+        if (cell["workload"], cell["threads"]) not in met:
+            # The workload made too few allocation calls for the fault to
+            # fire: a true measurement of an allocator that behaved.
+            assert cell["status"] == "ok", (cell["cell_id"], cell.get("error"))
+            TALLY["cells the fault never reached, measured as ok"] += 1
+            continue
+        if kind in ("corrupt", "overlap") and cell["status"] == "ok":
+            # Damage to a block after its last check (another thread's block
+            # between its check and its free) changes nothing the workload
+            # computes; issue 8's report lists where it happened.
+            undetected.append(cell["cell_id"])
+            TALLY["corruptions or overlaps that no later check read (cell measured ok)"] += 1
+            continue
+        assert_unmeasured(cell)
+        TALLY["faults injected and reported as failed cells"] += 1
+        if kind in ("null", "overlap", "corrupt"):
+            if re.search(CRASHES, cell["error"]):
+                TALLY["  of which stopped by the C library or C++ runtime (abort/crash)"] += 1
+                continue
+            assert re.search(WORKLOAD_CHECKS, cell["error"]), (cell["cell_id"], cell["error"])
+            TALLY["  of which caught by the workload's own verification"] += 1
+        else:
+            assert re.search(reason, cell["error"]), (cell["cell_id"], cell["error"])
+            TALLY["  of which ended by the driver or a signal with the fault's reason"] += 1
+    assert "failed cells:" in proc.stdout
+    assert all(c["cell_id"] in proc.stdout for c in cells if c["status"] == "failed")
+    # Most workloads must meet the fault, or the test says little; and most
+    # corruptions must be caught.
+    assert len(met) * 2 > len({(c["workload"], c["threads"]) for c in cells})
+    assert len(undetected) * 3 <= len(met), f"corruption went unnoticed in {undetected}"
+
+
+def test_a_short_memory_peak_between_two_polls_still_fails_the_cell(results):
+    # The balloon frees nothing, but the child may end before the driver's
+    # next poll: the child's high-water mark (wait4) must still fail it.
+    library = FAULT_DIR / "libfault_balloon.so"
+    proc = run_allocmark("run", "--profile", "smoke", "--workloads", "^churn$", "--heaps", "malloc",
+                         "--param", "ops=1", "--max-rss", "64M", "--allocators", "b",
+                         "--allocator", f"b={library}", "--out", results, "--run-id", "peak",
+                         env={"ALLOCMARK_FAULT_AFTER": "900", "ALLOCMARK_FAULT_BALLOON_MIB": "96"})
+    assert proc.returncode == 1, proc.stderr
+    _, cells = read_run(results / "peak")
+    for cell in cells:
+        assert_unmeasured(cell)
+        assert cell["error"].startswith("exceeded the memory limit of 64 MiB"), cell["error"]
+        TALLY["faults injected and reported as failed cells"] += 1
+
+
+def test_a_fault_in_one_allocator_leaves_the_others_measured(results):
+    library = FAULT_DIR / "libfault_segv.so"
+    proc = run_allocmark("run", "--profile", "smoke", "--workloads", "^churn$", "--heaps", "malloc",
+                         "--reps", "2", "--allocators", "glibc,broken",
+                         "--allocator", f"broken={library}", "--out", results, "--run-id", "mixed")
+    assert proc.returncode == 1, proc.stderr
+    _, cells = read_run(results / "mixed")
+    assert [c["allocator"] for c in cells] == ["glibc", "broken", "broken", "glibc"]
+    for cell in cells:
+        if cell["allocator"] == "glibc":
+            assert cell["status"] == "ok" and cell["ops_per_s"] > 0
+        else:
+            assert_unmeasured(cell)
+            assert cell["error"] == "killed by SIGSEGV"
+            TALLY["faults injected and reported as failed cells"] += 1
+
+
+def test_a_library_that_crashes_in_the_probe_is_refused_before_any_cell(results):
+    library = FAULT_DIR / "libfault_segv.so"
+    proc = run_allocmark("run", *SMOKE, "--allocators", "x", "--allocator", f"x={library}",
+                         "--out", results, env={"ALLOCMARK_FAULT_ARM": "start", "ALLOCMARK_FAULT_AFTER": "10"})
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "probing allocator 'x' failed: the probe killed by SIGSEGV" in lines[0]
+    assert not results.exists() or not any(results.iterdir())
+    TALLY["faults injected and reported as failed cells"] += 1
