@@ -1,0 +1,81 @@
+"""make test-slurm: docker/fleet/slurm.sh on a real single-node Slurm cluster.
+
+The array job runs the shards of a smoke matrix with build/allocmark (directly,
+not in a container: ALLOCMARK names the command), the merge job waits for it
+with --dependency=afterok, and the merged run must hold exactly the cells of an
+unsharded run of the same matrix.
+"""
+import json
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+from local_slurm import LocalSlurm
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", REPO / "build"))
+SLURM_SH = REPO / "docker/fleet/slurm.sh"
+MATRIX = ["--profile", "smoke", "--threads", "1,2", "--reps", "1"]
+SHARDS = 3
+
+
+def read_run(run_dir):
+    run = json.loads((run_dir / "run.json").read_text())
+    cells = [json.loads(line) for line in (run_dir / "cells.jsonl").read_text().splitlines()]
+    return run, cells
+
+
+def cell_set(cells):
+    return sorted((c["cell_id"], c["workload"], json.dumps(c["params"], sort_keys=True), c["threads"],
+                   c["heap"], c["allocator"], c["rep"]) for c in cells)
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    with LocalSlurm() as cluster:
+        yield cluster
+
+
+def submit(slurm, results, *args, **env):
+    """docker/fleet/slurm.sh as a user runs it; returns (array job id, merge job id)."""
+    proc = subprocess.run([str(SLURM_SH), str(SHARDS), str(results), *args], capture_output=True, text=True,
+                          env=dict(slurm.env, ALLOCMARK=str(BUILD / "allocmark"), **env))
+    assert proc.returncode == 0, proc.stderr
+    match = re.search(r"array job (\d+) .*merge job (\d+)", proc.stdout)
+    assert match, proc.stdout
+    return match.group(1), match.group(2)
+
+
+def test_sharded_slurm_run_equals_the_unsharded_run(slurm, tmp_path):
+    whole_run = subprocess.run([str(BUILD / "allocmark"), "run", *MATRIX, "--out", str(tmp_path),
+                                "--run-id", "whole"], capture_output=True, text=True)
+    assert whole_run.returncode in (0, 1), whole_run.stderr  # 1: a cell failed, and is a cell all the same
+    _, whole = read_run(tmp_path / "whole")
+
+    array, merge = submit(slurm, tmp_path / "fleet", *MATRIX, RUN_ID="matrix")
+    dependency = slurm.job_state(merge)["Dependency"]  # (null) once met
+    assert dependency.startswith(f"afterok:{array}") or dependency == "(null)"
+    state = slurm.wait_for_job(merge, timeout_s=600)
+    shards = tmp_path / "fleet/matrix.shards"
+    logs = "".join(p.read_text() for p in sorted(shards.glob("slurm-*.out")))
+    assert state["JobState"] == "COMPLETED", f"merge job {merge}: {state}\n{logs}"
+
+    run, merged = read_run(tmp_path / "fleet/matrix")
+    assert cell_set(merged) == cell_set(whole)
+    assert run["status"] == "complete" and run["cells_planned"] == len(whole)
+    assert sorted(s["shard"]["index"] for s in run["shards"]) == list(range(1, SHARDS + 1))
+    assert all(s["shard"]["count"] == SHARDS for s in run["shards"])
+    for i in range(1, SHARDS + 1):
+        assert slurm.job_state(f"{array}_{i}")["JobState"] == "COMPLETED"
+
+
+def test_a_failed_shard_holds_the_merge_back(slurm, tmp_path):
+    # An unknown workload is a usage error (exit 2) in every task: afterok never holds.
+    array, merge = submit(slurm, tmp_path, "--workloads", "no-such-workload", RUN_ID="bad")
+    state = slurm.wait_for_job(merge, timeout_s=300)
+    assert state["JobState"] != "COMPLETED"
+    assert not (tmp_path / "bad/run.json").exists()
+    subprocess.run(["scancel", merge], env=slurm.env, check=False)
