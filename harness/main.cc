@@ -103,6 +103,11 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     std::cerr << "allocmark: " << e.what() << "\n";
     return kExitUsage;
+  } catch (const std::exception& e) {
+    // A file system or JSON error after the run began: say it on one line;
+    // every cell finished so far is already in cells.jsonl.
+    std::cerr << "allocmark: error: " << e.what() << "\n";
+    return kExitCellsFailed;
   }
   return kExitUsage;
 }

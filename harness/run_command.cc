@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -55,9 +56,11 @@ std::int64_t ParseBytes(const std::string& text) {
   std::string suffix = text.substr(used);
   double scale = suffix.empty() ? 1 : suffix == "K" ? 1024.0 : suffix == "M" ? 1024.0 * 1024 :
                  suffix == "G" ? 1024.0 * 1024 * 1024 : -1;
-  if (used == 0 || scale < 0 || value <= 0)
+  double bytes = value * scale;
+  // !(x > 0) also refuses NaN; the upper bound keeps the conversion defined.
+  if (used == 0 || scale < 0 || !(value > 0) || !std::isfinite(bytes) || bytes > 9.2e18)
     throw UsageError("--max-rss takes a size above 0 such as 2G, 512M or 1048576, got '" + text + "'");
-  return static_cast<std::int64_t>(value * scale);
+  return static_cast<std::int64_t>(bytes);
 }
 
 // The environment's warnings and those of the run's own options.
@@ -223,7 +226,10 @@ int RunCommand(RunOptions o) {
     o = OptionsFromJson(run, o.resume);
     o.command_line = command_line;
   }
-  if (o.timeout_s <= 0) throw UsageError("--timeout must be above 0 s");
+  if (!std::isfinite(o.timeout_s) || !(o.timeout_s > 0))
+    throw UsageError("--timeout must be above 0 s and finite");
+  if (o.sample_interval_us < 1)
+    throw UsageError("--sample-interval-us must be at least 1, got " + std::to_string(o.sample_interval_us));
   Profile profile = ParseProfile(o.profile);
   if (!o.reps) o.reps = DefaultReps(profile);
   if (o.until_stable && (o.stable_target <= 0 || o.stable_target >= 1))
