@@ -21,13 +21,6 @@
 namespace allocmark {
 namespace {
 
-std::string Now() {
-  std::time_t now = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
-  return buf;
-}
-
 // NAME is part of file names (cell ids): letters, digits, '-', '_', '.'.
 std::string CheckName(const std::string& name) {
   bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {

@@ -115,6 +115,13 @@ void WriteFileAtomically(const fs::path& path, const std::string& text) {
   }
 }
 
+std::string Now() {
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
+  return buf;
+}
+
 std::string NewRunId(const fs::path& results_root) {
   std::time_t now = std::time(nullptr);
   char stamp[32];

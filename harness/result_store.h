@@ -60,6 +60,9 @@ std::string CellProblem(const nlohmann::json& row);
 // Writes `text` to `path` through a temporary file and a rename.
 void WriteFileAtomically(const std::filesystem::path& path, const std::string& text);
 
+// The local time as ISO 8601 (2026-11-21T05:30:12+0000), for run.json.
+std::string Now();
+
 // A run id from the local time: 20261121-053012 (with -2, -3... if taken).
 std::string NewRunId(const std::filesystem::path& results_root);
 

@@ -37,13 +37,6 @@ std::string Clock(double s) {
   return buf;
 }
 
-std::string Now() {
-  std::time_t now = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
-  return buf;
-}
-
 // "2G", "512M", "64K" or a plain number of bytes; throws UsageError.
 std::int64_t ParseBytes(const std::string& text) {
   std::size_t used = 0;
