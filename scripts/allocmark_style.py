@@ -8,6 +8,7 @@ Each allocator also has its own marker, so lines stay apart in greyscale.
 Heaps are told apart by position (bar groups) or panel, never by colour alone.
 """
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -15,7 +16,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import EngFormatter, FuncFormatter  # noqa: E402
+from matplotlib.ticker import (EngFormatter, FuncFormatter,  # noqa: E402
+                               MaxNLocator)
 
 OKABE_ITO = {
     "blue": "#0072B2", "vermillion": "#D55E00", "bluish green": "#009E73",
@@ -124,6 +126,21 @@ def format_bytes(value, _pos=None):
 BYTES_FORMATTER = FuncFormatter(format_bytes)
 
 
+class BytesLocator(MaxNLocator):
+    """Round ticks in the binary unit of the axis (0, 10, 20 MiB, ...)."""
+
+    def tick_values(self, vmin, vmax):
+        top = max(abs(vmin), abs(vmax), 1.0)
+        scale = 1024 ** max(0, min(4, int(math.log(top, 1024))))
+        return super().tick_values(vmin / scale, vmax / scale) * scale
+
+
+def bytes_axis(axis):
+    """Label a linear axis in bytes with round binary-unit ticks."""
+    axis.set_major_locator(BytesLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(BYTES_FORMATTER)
+
+
 def seconds_formatter():
     """Tick labels for values in seconds: 70 ns, 1.6 µs, 16 ms."""
     return EngFormatter(unit="s", places=0, sep=" ")
@@ -162,7 +179,8 @@ def chart_cli(description, plot):
     parser.add_argument("--baseline", default=tables.DEFAULT_BASELINE,
                         help="process allocator the ratios are relative to "
                         "(default: %(default)s)")
-    parser.add_argument("--baseline-heap", default=tables.DEFAULT_BASELINE_HEAP,
+    parser.add_argument("--baseline-heap",
+                        default=tables.DEFAULT_BASELINE_HEAP,
                         help="heap of the baseline (default: %(default)s)")
     args = parser.parse_args()
     try:

@@ -78,6 +78,15 @@ def _summary(series, metric):
     return stats.summarise(values) if values else None
 
 
+def _fragmentation(series):
+    """Summary of peak RSS / peak live bytes over the repetitions that know
+    their live bytes (a program run from outside reports 0: not measured)."""
+    values = [c.metrics["fragmentation"] for c in series.ok_cells
+              if c.metrics.get("fragmentation", 0) > 0
+              and c.metrics.get("peak_live_bytes", 0) > 0]
+    return stats.summarise(values) if values else None
+
+
 def build_rows(run, baseline=DEFAULT_BASELINE,
                baseline_heap=DEFAULT_BASELINE_HEAP):
     """Rows for every series of ``run``, in the run's order."""
@@ -91,7 +100,7 @@ def build_rows(run, baseline=DEFAULT_BASELINE,
         row = Row(series=s, baseline=base)
         row.throughput = _summary(s, "ops_per_s")
         row.peak_rss = _summary(s, "peak_rss_bytes")
-        row.fragmentation = _summary(s, "fragmentation")
+        row.fragmentation = _fragmentation(s)
         for metric, _ in PERCENTILES:
             summary = _summary(s, metric)
             if summary:

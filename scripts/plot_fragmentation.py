@@ -31,14 +31,23 @@ def plot_heap(run, heap, rows, out_dir, colours):
     fig_w = min(22, max(9, 2 + len(groups) * (0.35 * len(allocators) + 0.5)))
     fig, ax = plt.subplots(figsize=(fig_w, 6.2))
     top = 1.0
+    unmeasured = set()
+    for g, (workload, threads) in enumerate(groups):
+        grows = [r for r in rows if (r.series.workload_label,
+                                     r.series.threads) == (workload, threads)]
+        if all(r.fragmentation is None and not r.failed for r in grows):
+            unmeasured.add((workload, threads))
+            ax.text(g, 0.03, "not measured", rotation=90, ha="center",
+                    va="bottom", fontsize=10, color="#555555",
+                    transform=ax.get_xaxis_transform())
     for i, allocator in enumerate(allocators):
         for g, (workload, threads) in enumerate(groups):
             row = by_key.get((workload, threads, allocator))
-            if row is None:
+            if row is None or (workload, threads) in unmeasured:
                 continue
             x = g - 0.4 + width * (i + 0.5)
             if row.fragmentation is None:
-                ax.text(x, 0.02, "failed" if row.failed else "no data",
+                ax.text(x, 0.03, "failed" if row.failed else "not measured",
                         rotation=90, ha="center", va="bottom", fontsize=9,
                         color="#555555", transform=ax.get_xaxis_transform())
                 continue
@@ -56,9 +65,9 @@ def plot_heap(run, heap, rows, out_dir, colours):
     ax.axhline(1.0, color=style.REFERENCE_COLOUR, linestyle="--",
                linewidth=1.2, zorder=1)
     ax.yaxis.set_major_formatter(style.FuncFormatter(
-        lambda v, _p: f"{v:g}×"))
+        lambda v, _p: f"{v:,.0f}×" if v >= 1 else f"{v:g}×"))
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels([f"{w}\n{t} thr" if name_threads else w
+    ax.set_xticklabels([f"{w} · {t} thr" if name_threads else w
                         for w, t in groups], rotation=30, ha="right",
                        rotation_mode="anchor")
     ax.set_xlim(-0.6, len(groups) - 0.4)

@@ -1,63 +1,93 @@
 #!/usr/bin/python3
-"""Latency percentiles per allocator, for the workloads that sample latency.
+"""Latency percentiles (p50, p90, p99, p99.9, max) per allocator.
 
-One chart per workload with latency samples, one panel per heap: p50, p90,
-p99, p99.9 and the maximum of the sampled operations (median over the
-repetitions), one line per process allocator in its fixed colour and marker,
-on a logarithmic time axis. For frame_arena (ops_unit "frames") the samples
-are whole frames, so the chart shows frame times. Series without samples
-(failed ones included) are left out and named in the note under the chart.
+One chart per workload that samples latency (others have none), one panel
+per heap (and thread count), one line per process allocator in its fixed
+colour and marker: the median over repetitions of each percentile, with its
+95% bootstrap interval. For frame_arena the figures are frame times, for
+producer_consumer message latencies; otherwise the sampled operation's.
+Log scale: the tail is the point.
 """
 
 import sys
 
+import numpy as np
+
 import allocmark_style as style
 import allocmark_tables as tables
 from allocmark_results import PERCENTILES
+from plot_rss_over_time import panel_grid
 
 plt = style.plt
 
+# What a workload's p50_ns.. measure, where it is not one operation.
+MEASURED = {"frame_arena": "frame time",
+            "producer_consumer": "message latency"}
 
-def plot_workload(run, workload, rows, out_dir, colours):
-    rows = [r for r in rows if r.latency]
-    if not rows:
-        return None
-    heaps = list(dict.fromkeys(r.series.heap for r in rows))
-    markers = style.allocator_markers(run.allocators)
-    ncols = min(3, len(heaps))
-    nrows = (len(heaps) + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols + 2.5,
-                                                    4.6 * nrows),
-                             sharey=True, squeeze=False)
-    frames = run.ops_unit(rows[0].series.workload) == "frames"
-    what = "frame time" if frames else "operation latency"
-    seen = {}
-    for ax, heap in zip(axes.flat, heaps):
-        for row in rows:
-            if row.series.heap != heap:
-                continue
+
+def measured(run, workload):
+    if run.ops_unit(workload) == "frames":
+        return "frame time"
+    return MEASURED.get(workload, "operation latency")
+
+
+def plot_workload(run, workload, rows, out_dir, colours, markers):
+    panels = list(dict.fromkeys((r.series.threads, r.series.heap)
+                                for r in rows))
+    name_threads = len({p[0] for p in panels}) > 1
+    nrows, ncols = panel_grid(panels)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, sharey=True,
+                             figsize=(min(6.5, 14.0 / ncols) * ncols + 2.2,
+                                      4.4 * nrows + 0.6))
+    what = measured(run, rows[0].series.workload)
+    handles = {}
+    x_all = np.arange(len(PERCENTILES))
+    for ax, (threads, heap) in zip(axes.flat, panels):
+        prows = [r for r in rows if (r.series.threads, r.series.heap)
+                 == (threads, heap)]
+        n = len(prows)
+        notes = []
+        for i, row in enumerate(prows):
             allocator = row.series.allocator
-            names = [label for metric, label in PERCENTILES
-                     if metric in row.latency]
-            values = [row.latency[metric].median * 1e-9
-                      for metric, _ in PERCENTILES if metric in row.latency]
-            line, = ax.plot(names, values, color=colours[allocator],
-                            marker=markers[allocator], markersize=7,
-                            linewidth=2, label=allocator)
-            seen.setdefault(allocator, line)
+            points = [(k, row.latency.get(m)) for k, (m, _)
+                      in enumerate(PERCENTILES)]
+            points = [(k, s) for k, s in points if s is not None]
+            if not points:
+                notes.append(f"{allocator}: "
+                             + ("failed" if row.failed else "no samples"))
+                continue
+            # Spread the lines a little so error bars do not hide each other.
+            x = np.array([k for k, _ in points]) + (i - (n - 1) / 2) * 0.06
+            y = np.array([s.median for _, s in points]) * 1e-9
+            low = np.array([s.ci_low if s.ci_low is not None else s.median
+                            for _, s in points]) * 1e-9
+            high = np.array([s.ci_high if s.ci_high is not None
+                             else s.median for _, s in points]) * 1e-9
+            bars = ax.errorbar(x, y, yerr=[y - low, high - y],
+                               color=colours[allocator],
+                               marker=markers[allocator], markersize=7,
+                               linewidth=2, capsize=3)
+            handles.setdefault(allocator, bars)
+        if notes:
+            ax.text(0.02, 0.96, "\n".join(notes), transform=ax.transAxes,
+                    ha="left", va="top", fontsize=11, color="#555555")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(style.seconds_formatter())
-        ax.set_title(f"heap {heap}", loc="left", fontsize=13)
+        ax.set_xticks(x_all)
+        ax.set_xticklabels([label for _, label in PERCENTILES])
         ax.set_xlabel("percentile")
-    for ax in list(axes.flat)[len(heaps):]:
+        ax.set_ylabel(f"{what} (log scale)")
+        title = heap + (f", {threads} thread{'s' * (threads != 1)}"
+                        if name_threads else "")
+        ax.set_title(f"heap: {title}", loc="left", fontsize=13)
+    for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(f"{what} (s, log scale)")
-    title = f"{workload}: {what} percentiles"
+    title = f"{workload}: {what} percentiles (lower is better)"
     fig.suptitle(title, x=0.01, ha="left")
-    fig.legend(list(seen.values()), list(seen.keys()),
+    order = [a for a in run.allocators if a in handles]
+    fig.legend([handles[a] for a in order], order,
                title="process allocator", loc="upper left",
-               bbox_to_anchor=(1.0, 0.9), frameon=False)
+               bbox_to_anchor=(1.0, 0.93), frameon=False)
     fig.tight_layout()
     png, svg = style.save(fig, out_dir,
                           f"latency_{style.safe_name(workload)}")
@@ -65,12 +95,13 @@ def plot_workload(run, workload, rows, out_dir, colours):
 
 
 def plot(run, rows, out_dir, colours):
-    """One latency chart per workload with samples; returns the Charts."""
+    """A latency chart per workload that has latency percentiles."""
+    markers = style.allocator_markers(run.allocators)
     charts = []
     for workload, wrows in tables.rows_by_workload(rows).items():
-        chart = plot_workload(run, workload, wrows, out_dir, colours)
-        if chart:
-            charts.append(chart)
+        if any(r.latency for r in wrows):
+            charts.append(plot_workload(run, workload, wrows, out_dir,
+                                        colours, markers))
     return charts
 
 

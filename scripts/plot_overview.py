@@ -116,7 +116,7 @@ def _panel(ax, values, failed, present, row_names, col_keys, title, norm):
 
 
 def plot(run, rows, out_dir, colours):
-    """The overview heatmap of the run; returns [Chart] (empty without rows)."""
+    """The overview heatmap of the run; returns [Chart] ([] without rows)."""
     del colours  # a heatmap encodes ratios, not allocators, in colour
     if not rows:
         return []

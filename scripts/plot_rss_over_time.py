@@ -1,89 +1,119 @@
 #!/usr/bin/python3
-"""Resident set over time, per workload: one line per process allocator.
+"""Resident set size over the timed region, per workload and allocator.
 
-For each workload (on the malloc heap, or its first heap when malloc did not
-run), the first ok repetition of every allocator is drawn as RSS against time
-since the timed region began, in the allocator's fixed colour. The dashed
-black line is the live requested bytes (of the baseline allocator's
-repetition): the gap between an allocator's line and it is what that
-allocator holds beyond what the program asked for. RSS includes the process's
-resident set before the timed region (baseline_rss_bytes).
+One chart per workload, one panel per heap (and thread count), one line per
+process allocator: the resident set of its representative repetition (the
+one whose throughput is nearest the median). The dashed grey line is the
+workload's live requested bytes, the same request sequence under every
+allocator: the gap between it and a line is memory the allocator holds
+beyond what the program asked for.
 """
 
+import math
 import sys
 
 import allocmark_style as style
 import allocmark_tables as tables
-from matplotlib.ticker import MultipleLocator
 
 plt = style.plt
 
 
-def _heap(rows):
-    heaps = list(dict.fromkeys(r.series.heap for r in rows))
-    return "malloc" if "malloc" in heaps else heaps[0]
-
-
-def plot_workload(run, workload, rows, out_dir, colours):
-    """One RSS-over-time chart, or None when no series has samples."""
-    heap = _heap(rows)
-    threads = min(r.series.threads for r in rows)
-    chosen = [r for r in rows
-              if r.series.heap == heap and r.series.threads == threads]
-    markers = style.allocator_markers(run.allocators)
-    fig, ax = plt.subplots(figsize=(10, 6))
-    reference = None
-    drawn = []
-    for row in chosen:
-        cell = next(iter(row.series.ok_cells), None)
-        if cell is None:
-            continue
-        data = run.load_timeseries(cell)
-        if not data["t_s"]:
-            continue
-        allocator = row.series.allocator
-        ax.plot(data["t_s"], data["rss_bytes"], color=colours[allocator],
-                marker=markers[allocator], markevery=max(1, len(
-                    data["t_s"]) // 12), markersize=6, linewidth=2,
-                label=allocator)
-        drawn.append(allocator)
-        if reference is None or row.is_baseline:
-            reference = data
-    if not drawn:
-        plt.close(fig)
+def representative(series):
+    """The ok cell whose throughput is nearest the median (lowest rep on a
+    tie), or None."""
+    cells = [c for c in series.ok_cells if c.timeseries]
+    if not cells:
         return None
-    ax.plot(reference["t_s"], reference["live_bytes"], color="black",
-            linestyle="--", linewidth=2, label="live requested bytes")
-    ax.yaxis.set_major_formatter(style.BYTES_FORMATTER)
-    ax.xaxis.set_major_formatter(style.seconds_formatter())
-    ax.set_ylim(bottom=0)
-    ax.set_xlim(left=0)
-    step = 1.0
-    while ax.get_ylim()[1] / step > 8:
-        step *= 2  # binary steps, so ticks read 2 MiB, 4 MiB, ...
-    ax.yaxis.set_major_locator(MultipleLocator(step))
-    ax.set_xlabel("time since the timed region began (s)")
-    ax.set_ylabel("resident set size (bytes)")
-    where = "" if heap == "malloc" else f", heap {heap}"
-    title = f"{workload}: resident set over time{where}"
-    ax.set_title(title, loc="left")
-    ax.legend(title="process allocator", loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), frameon=False)
-    ax.text(1.01, 0.0, "first ok repetition\nof each allocator;\n"
-            f"{threads} thread{'s' if threads != 1 else ''}", fontsize=11,
-            color="#444444", transform=ax.transAxes, va="bottom")
-    png, svg = style.save(fig, out_dir, f"rss_{style.safe_name(workload)}")
+    rates = sorted(c.metric("ops_per_s") or 0.0 for c in cells)
+    mid = rates[(len(rates) - 1) // 2]
+    return min(cells, key=lambda c: (abs((c.metric("ops_per_s") or 0.0)
+                                         - mid), c.rep))
+
+
+def panel_grid(panels):
+    """(rows, columns) for panels keyed (threads, heap): a row per thread
+    count and a column per heap when both vary and fit, else filled in
+    reading order."""
+    heaps = len({heap for _, heap in panels})
+    threads = len({t for t, _ in panels})
+    if threads > 1 and heaps <= 4 and len(panels) == heaps * threads:
+        return threads, heaps
+    count = len(panels)
+    cols = 1 if count == 1 else 2 if count <= 6 else 3
+    return math.ceil(count / cols), cols
+
+
+def plot_workload(run, workload, rows, out_dir, colours, markers):
+    panels = list(dict.fromkeys((r.series.threads, r.series.heap)
+                                for r in rows))
+    name_threads = len({p[0] for p in panels}) > 1
+    nrows, ncols = panel_grid(panels)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(min(7.0, 14.0 / ncols) * ncols + 2.2,
+                                      4.4 * nrows + 0.6))
+    handles = {}
+    for ax, (threads, heap) in zip(axes.flat, panels):
+        prows = [r for r in rows if (r.series.threads, r.series.heap)
+                 == (threads, heap)]
+        live_drawn = False
+        notes = []
+        for row in prows:
+            series = row.series
+            cell = representative(series)
+            data = run.load_timeseries(cell) if cell else None
+            if not data or not data["t_s"]:
+                notes.append(f"{series.allocator}: "
+                             + ("failed" if series.failed else "no samples"))
+                continue
+            line, = ax.plot(data["t_s"], data["rss_bytes"],
+                            color=colours[series.allocator],
+                            marker=markers[series.allocator],
+                            markevery=max(1, len(data["t_s"]) // 8),
+                            markersize=6, linewidth=2.0,
+                            drawstyle="steps-post")
+            handles.setdefault(series.allocator, line)
+            if not live_drawn:
+                live, = ax.plot(data["t_s"], data["live_bytes"],
+                                color=style.REFERENCE_COLOUR,
+                                linestyle="--", linewidth=1.8,
+                                drawstyle="steps-post", zorder=5)
+                handles.setdefault("live requested bytes", live)
+                live_drawn = True
+        if notes:
+            ax.text(0.98, 0.04, "\n".join(notes), transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=11,
+                    color="#555555")
+        title = heap + (f", {threads} thread{'s' * (threads != 1)}"
+                        if name_threads else "")
+        ax.set_title(f"heap: {title}", loc="left", fontsize=13)
+        ax.set_xlabel("time since the timed region began")
+        ax.set_ylabel("bytes")
+        ax.xaxis.set_major_locator(style.MaxNLocator(5))
+        ax.xaxis.set_major_formatter(style.seconds_formatter())
+        style.bytes_axis(ax.yaxis)
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(left=0)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    title = f"{workload}: resident set over time"
+    fig.suptitle(title, x=0.01, ha="left")
+    order = [a for a in run.allocators if a in handles]
+    labels = order + (["live requested bytes"]
+                      if "live requested bytes" in handles else [])
+    fig.legend([handles[k] for k in labels],
+               [f"RSS, {k}" if k in order else k for k in labels],
+               loc="upper left", bbox_to_anchor=(1.0, 0.93), frameon=False)
+    fig.tight_layout()
+    png, svg = style.save(fig, out_dir,
+                          f"rss_{style.safe_name(workload)}")
     return style.Chart("rss", workload, title, png, svg)
 
 
 def plot(run, rows, out_dir, colours):
-    """One chart per workload that has time series; returns the Charts."""
-    charts = []
-    for workload, wrows in tables.rows_by_workload(rows).items():
-        chart = plot_workload(run, workload, wrows, out_dir, colours)
-        if chart:
-            charts.append(chart)
-    return charts
+    """One RSS-over-time chart per workload; returns the Charts written."""
+    markers = style.allocator_markers(run.allocators)
+    return [plot_workload(run, workload, wrows, out_dir, colours, markers)
+            for workload, wrows in tables.rows_by_workload(rows).items()]
 
 
 if __name__ == "__main__":

@@ -56,7 +56,8 @@ def plot_workload(run, workload, rows, out_dir, colours):
                     (relative and row.speedup is None):
                 ax.text(x, 0.02, "failed" if row.failed else "no data",
                         rotation=90, ha="center", va="bottom",
-                        fontsize=small, color=FAILED_TEXT,
+                        fontsize=small + 1, color=FAILED_TEXT,
+                        fontweight="bold",
                         transform=ax.get_xaxis_transform())
                 ax.plot([x], [0], marker="x", color=style.FAILED_COLOUR,
                         markersize=9, clip_on=False, zorder=4)

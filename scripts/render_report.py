@@ -29,7 +29,8 @@ import plot_overview
 import plot_rss_over_time
 import plot_scaling
 import plot_throughput
-from allocmark_stats import NOISY_REMEDY
+from allocmark_stats import (NOISY_CI_HALF_WIDTH, NOISY_REL_IQR,
+                             NOISY_REMEDY, geometric_mean)
 
 CHART_MODULES = (plot_overview, plot_throughput, plot_rss_over_time,
                  plot_fragmentation, plot_latency, plot_scaling)
@@ -70,13 +71,20 @@ h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ddd; }
 img { max-width: 100%; height: auto; display: block; margin: 1em 0; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 14px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+td { white-space: nowrap; }
 th { background: #f3f3f3; cursor: pointer; user-select: none; }
-th[data-dir=asc]::after { content: " ▲"; } th[data-dir=desc]::after { content: " ▼"; }
+th[data-dir=asc]::after { content: " ▲"; }
+th[data-dir=desc]::after { content: " ▼"; }
 td.text, th.text { text-align: left; }
-tr.failed td { background: #fbeaea; } td.failed { color: #a00; font-weight: bold; }
+tr.failed td { background: #fbeaea; }
+td.failed { color: #a00; font-weight: bold; }
 tr.noisy td { background: #fff7e0; }
 .warnings li { margin: 0.2em 0; } .note { color: #555; }
-dl.env { display: grid; grid-template-columns: max-content auto; gap: 2px 1em; }
+nav { margin: 0.5em 0 1em; line-height: 1.8; }
+nav a { white-space: nowrap; }
+details summary { cursor: pointer; color: #0072B2; }
+dl.env { display: grid; grid-template-columns: max-content auto;
+         gap: 2px 1em; }
 dl.env dt { font-weight: bold; } dl.env dd { margin: 0; }
 """
 
@@ -108,9 +116,13 @@ def render_charts(run, rows, out_dir, baseline):
 
 
 def _img(chart):
+    """The chart's PNG inline, shown at its size in inches at 96 CSS px per
+    inch (the file has style.DPI pixels per inch, for sharp zooming)."""
     with open(chart.png, "rb") as f:
-        data = base64.b64encode(f.read()).decode("ascii")
-    return (f'<img alt="{html.escape(chart.title)}" '
+        png = f.read()
+    width = int.from_bytes(png[16:20], "big") * 96 // style.DPI
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img alt="{html.escape(chart.title)}" width="{width}" '
             f'src="data:image/png;base64,{data}">')
 
 
@@ -149,6 +161,8 @@ def _table(run, rows):
         else:
             tp = r.throughput
             ci = r.speedup_ci
+            if r.is_baseline and tp and tp.ci_low is not None:
+                ci = (tp.ci_low / tp.median, tp.ci_high / tp.median)
             p99 = r.latency.get("p99_ns")
             fr = r.fragmentation
             cells += [
@@ -169,20 +183,83 @@ def _table(run, rows):
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
-def _warnings(run, rows):
-    items = [html.escape(w) for w in run.warnings]
-    for r in rows:
-        if r.noisy:
-            t = r.throughput
-            items.append(html.escape(
-                f"noisy: {r.series.workload_label} {r.series.label} "
-                f"threads={r.series.threads}: 95% CI ±"
-                f"{t.rel_ci_half_width:.0%} of the median over n={t.n}; "
-                f"{NOISY_REMEDY}"))
+def _series_name(series):
+    return (f"{series.workload_label}, heap {series.heap}, "
+            f"{series.allocator}, {series.threads} "
+            f"thread{'s' * (series.threads != 1)}")
+
+
+def _integrity(run):
+    """Warnings about cells that contradict each other: an allocator other
+    than the one asked for, request sequences that differ by allocator."""
+    items = []
+    checksums = {}
     for cell in run.cells:
         if not cell.ok:
-            items.append(html.escape(
-                f"failed: {cell.cell_id}: {cell.error or 'no reason given'}"))
+            continue
+        proven = cell.raw.get("allocator_proven")
+        if proven and proven != cell.allocator:
+            items.append(f"{cell.cell_id}: asked for {cell.allocator}, "
+                         f"{proven} served malloc")
+        key = (cell.workload, str(sorted(cell.params.items())), cell.threads,
+               cell.heap, cell.raw.get("seed"))
+        if cell.raw.get("request_checksum"):
+            checksums.setdefault(key, set()).add(cell.raw["request_checksum"])
+    for key, values in checksums.items():
+        if len(values) > 1:
+            items.append(f"{key[0]}, heap {key[3]}, {key[2]} threads: the "
+                         "request sequence differs between allocators "
+                         f"(checksums {', '.join(sorted(values))})")
+    return items
+
+
+def _warnings(run, rows):
+    """The Warnings section's items, as HTML: the run's own warnings, an
+    incomplete run, contradictions, failed series with their reasons, and
+    noisy series (listed under a fold: there can be many)."""
+    esc = html.escape
+    items = [esc(w) for w in run.warnings]
+    status = run.info.get("status")
+    planned = run.info.get("cells_planned")
+    if status and status != "complete":
+        items.append(esc(
+            f"the run is {status}: {len(run.cells)} of {planned or '?'} "
+            f"cells recorded; `allocmark run --resume {run.path}` "
+            "completes it"))
+    items += [esc(w) for w in _integrity(run)]
+    failed = [r for r in rows if r.series.failed_cells]
+    if failed:
+        n_cells = sum(len(r.series.failed_cells) for r in failed)
+        lines = []
+        for r in failed:
+            cells = r.series.failed_cells
+            reasons = sorted({c.error or "no reason given" for c in cells})
+            lines.append(esc(
+                f"{_series_name(r.series)}: {len(cells)} of "
+                f"{len(r.series.cells)} repetitions failed: "
+                + "; ".join(reasons)
+                + f" ({', '.join(c.cell_id for c in cells)})"))
+        items.append(f"<strong>{n_cells} of {len(run.cells)} cells failed"
+                     "</strong> (tables and charts say \"failed\", never 0):"
+                     "<ul>" + "".join(f"<li>{x}</li>" for x in lines)
+                     + "</ul>")
+    noisy = [r for r in rows if r.noisy]
+    if noisy:
+        lines = []
+        for r in noisy:
+            t = r.throughput
+            lines.append(esc(
+                f"noisy: {r.series.workload_label} {r.series.label} "
+                f"threads={r.series.threads}: 95% CI ±"
+                f"{t.rel_ci_half_width:.0%} of the median, IQR "
+                f"{t.rel_iqr:.0%}, n={t.n}"))
+        items.append(
+            f"<strong>{len(noisy)} of {len(rows)} series are noisy</strong> "
+            f"(throughput's 95% CI wider than ±{NOISY_CI_HALF_WIDTH:.0%} of "
+            f"the median, or IQR over {NOISY_REL_IQR:.0%}; hatched in the "
+            f"charts): {esc(NOISY_REMEDY)}."
+            f"<details><summary>the {len(noisy)} noisy series</summary><ul>"
+            + "".join(f"<li>{x}</li>" for x in lines) + "</ul></details>")
     return items
 
 
@@ -195,7 +272,22 @@ def _environment(run):
         f"{a.get('name')} {a.get('version') or ''}".strip()
         for a in run.info.get("allocators") or [] if isinstance(a, dict)))]
     return "".join(f"<dt>{html.escape(str(k))}</dt>"
-                   f"<dd>{html.escape(str(v))}</dd>" for k, v in pairs)
+                   f"<dd>{html.escape(_env_value(k, v))}</dd>"
+                   for k, v in pairs)
+
+
+def _env_value(key, value):
+    """run.json's values as a reader wants them: units, yes/no, unknown."""
+    if value is None or value == "":
+        return "unknown" if value is None else "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key.endswith("_bytes") and isinstance(value, (int, float)):
+        return f"{style.format_bytes(value)} ({value:.0f} bytes)"
+    if isinstance(value, list):
+        return ", ".join(f"{v:.2f}" if isinstance(v, float) else str(v)
+                         for v in value)
+    return str(value)
 
 
 def render_html(run, rows, charts, baseline):
@@ -210,6 +302,15 @@ def render_html(run, rows, charts, baseline):
              f"{html.escape(', '.join(run.allocators))}; ratios relative "
              f"to {html.escape(baseline)}. Click a column heading to sort."
              "</p>"]
+    links = [("warnings", "Warnings")]
+    if ok:
+        links += [("overview", "Overview"), ("fragmentation", "Fragmentation")]
+    links += [(f"w-{style.safe_name(w)}", w)
+              for w in tables.rows_by_workload(rows)]
+    links.append(("environment", "Environment"))
+    parts.append("<nav>" + " · ".join(
+        f'<a href="#{html.escape(a)}">{html.escape(t)}</a>'
+        for a, t in links) + "</nav>")
     if not run.cells:
         parts.append("<p><strong>This run recorded no cells.</strong></p>")
     elif not ok:
@@ -223,9 +324,10 @@ def render_html(run, rows, charts, baseline):
         else "<p>None.</p>")
     for chart in by_kind.get(("overview", ""), []):
         parts += ['<h2 id="overview">Overview</h2>', _img(chart)]
-    for chart in charts:
-        if chart.kind == "fragmentation":
-            parts += [f"<h2>{html.escape(chart.title)}</h2>", _img(chart)]
+    frag = [c for c in charts if c.kind == "fragmentation"]
+    if frag:
+        parts.append('<h2 id="fragmentation">Fragmentation</h2>')
+        parts += [_img(c) for c in frag]
     for workload, wrows in tables.rows_by_workload(rows).items():
         w = wrows[0].series.workload
         parts.append(f'<h2 id="w-{html.escape(style.safe_name(workload))}">'
@@ -237,7 +339,7 @@ def render_html(run, rows, charts, baseline):
         for kind in ("throughput", "rss", "latency", "scaling"):
             for chart in by_kind.get((kind, workload), []):
                 parts.append(_img(chart))
-    parts.append("<h2>Environment</h2>")
+    parts.append('<h2 id="environment">Environment</h2>')
     parts.append(f'<dl class="env">{_environment(run)}</dl>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>allocmark run {html.escape(run.run_id)}</title>"
@@ -245,12 +347,25 @@ def render_html(run, rows, charts, baseline):
             f"<script>{SCRIPT}</script></body></html>\n")
 
 
+def _geometric_means(rows):
+    """{(heap, allocator): (throughput ratio, RSS ratio, n)}: geometric
+    means over the rows that have a ratio to the baseline."""
+    groups = {}
+    for r in rows:
+        if r.speedup:
+            groups.setdefault((r.series.heap, r.series.allocator),
+                              []).append(r)
+    return {key: (geometric_mean([r.speedup for r in g]),
+                  geometric_mean([r.rss_ratio for r in g if r.rss_ratio]),
+                  len(g)) for key, g in groups.items()}
+
+
 def render_summary(run, rows, baseline):
     lines = [f"### allocmark run {run.run_id}", "",
              f"Medians over the repetitions; ratios relative to {baseline} "
              "(throughput: higher is better; peak RSS: lower is better).", "",
              "| workload | threads | heap | allocator | n | throughput | "
-             "× baseline | peak RSS | × baseline |",
+             "× baseline (95% CI) | peak RSS | × baseline |",
              "|---|---:|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         s = r.series
@@ -261,15 +376,31 @@ def render_summary(run, rows, baseline):
             tp = r.throughput
             unit = run.ops_unit(s.workload)
             noisy = " (noisy)" if r.noisy else ""
+            ci = r.speedup_ci
+            speedup = _fmt(r.speedup, "ratio") + (
+                f" ({ci[0]:.2f}–{ci[1]:.2f})" if ci and not r.is_baseline
+                else "")
             figures = " | ".join([
-                f"{_fmt(tp.median, 'rate').strip()} {unit}/s{noisy}" if tp else "",
-                _fmt(r.speedup, "ratio"),
+                f"{_fmt(tp.median, 'rate').strip()} {unit}/s{noisy}"
+                if tp else "",
+                speedup,
                 _fmt(r.peak_rss.median if r.peak_rss else None, "bytes"),
                 _fmt(r.rss_ratio, "ratio")])
         lines.append(f"| {s.workload_label} | {s.threads} | {s.heap} | "
                      f"{s.allocator} | {r.n_ok}/{r.n_total} | {figures} |")
     if not rows:
         lines.append("| (no cells) | | | | | | | | |")
+    means = _geometric_means(rows)
+    if means:
+        lines += ["", "Geometric mean of the ratios to the baseline over "
+                  "the workloads each heap and allocator ran (95% "
+                  "bootstrap intervals of single ratios are in "
+                  "parentheses above):", "",
+                  "| heap | allocator | throughput | peak RSS | workloads |",
+                  "|---|---|---:|---:|---:|"]
+        for (heap, allocator), (tp, rss, n) in means.items():
+            lines.append(f"| {heap} | {allocator} | {_fmt(tp, 'ratio')} | "
+                         f"{_fmt(rss, 'ratio')} | {n} |")
     failed = sum(not c.ok for c in run.cells)
     if failed:
         lines += ["", f"{failed} of {len(run.cells)} cells failed; "
@@ -309,7 +440,8 @@ def main():
     parser.add_argument("--baseline", default=tables.DEFAULT_BASELINE,
                         help="process allocator the ratios are relative to "
                         "(default: %(default)s)")
-    parser.add_argument("--baseline-heap", default=tables.DEFAULT_BASELINE_HEAP,
+    parser.add_argument("--baseline-heap",
+                        default=tables.DEFAULT_BASELINE_HEAP,
                         help="heap of the baseline (default: %(default)s)")
     args = parser.parse_args()
     try:
