@@ -9,14 +9,15 @@
 // once, the allocator keeps it going ("passively").
 // Written from the description of cache-scratch in E. Berger et al., "Hoard:
 // A Scalable Memory Allocator for Multithreaded Applications", ASPLOS 2000.
-// Each worker does `iterations` times: allocate `object_size_bytes`, write
-// every byte `writes_per_object` times, free.
+// Each worker does `iterations` times: allocate `object_size_bytes`, read
+// and write every byte `writes_per_object` times, free.
 // Does not model: true sharing. With T = 1 there is nothing to share: run it
 // with --threads 2 or more. heap = malloc (and heaps that accept cross-thread
 // frees): the first free of each worker is of the main thread's object.
 // Parameters: see kParams. ops counts the workers' objects.
 // Checks itself: every object holds the pattern of its request tag, verified
-// before it is freed.
+// before it is freed; the passes only add to its bytes and take the sum off
+// again (false_sharing.h), so damage done during them is still seen.
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -67,13 +68,13 @@ class CacheScratch {
         workers.emplace_back([&, t] {
           H heap;
           CheckedBlock& first = handed[static_cast<std::size_t>(t)];
-          WriteRepeatedly(first.p, size_, writes_, first.tag);
+          WriteRepeatedly(first.p, size_, writes_);
           if (!FreeChecked(heap, ctx, t, first)) return;
           std::uint64_t tag = (static_cast<std::uint64_t>(t) + 1) << 48;
           for (std::size_t i = 0; i < iterations_; ++i, ++tag) {
             CheckedBlock b;
             if (!AllocateChecked(heap, ctx, t, b, size_, tag)) return;
-            WriteRepeatedly(b.p, size_, writes_, tag);
+            WriteRepeatedly(b.p, size_, writes_);
             if (!FreeChecked(heap, ctx, t, b)) return;
           }
           ctx.AddOps(t, static_cast<std::int64_t>(iterations_));

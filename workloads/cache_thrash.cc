@@ -7,8 +7,8 @@
 // it: the allocator itself induces the false sharing ("actively").
 // Written from the description of cache-thrash in E. Berger et al., "Hoard:
 // A Scalable Memory Allocator for Multithreaded Applications", ASPLOS 2000.
-// Each thread does `iterations` times: allocate `object_size_bytes`, write
-// every byte `writes_per_object` times, free.
+// Each thread does `iterations` times: allocate `object_size_bytes`, read
+// and write every byte `writes_per_object` times, free.
 // Does not model: true sharing, or objects that live longer. With T = 1
 // there is nothing to share: run it with --threads 2 or more (on a 2-core
 // machine, 2) to see the effect. Per-thread heaps (slab, pmr-pool) cannot
@@ -51,7 +51,7 @@ class CacheThrash {
       for (std::size_t i = 0; i < iterations_; ++i, ++tag) {
         CheckedBlock b;
         if (!AllocateChecked(heap, ctx, t, b, size_, tag)) return;
-        WriteRepeatedly(b.p, size_, writes_, tag);
+        WriteRepeatedly(b.p, size_, writes_);
         if (!FreeChecked(heap, ctx, t, b)) return;
       }
       ctx.AddOps(t, static_cast<std::int64_t>(iterations_));

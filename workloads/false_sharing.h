@@ -1,28 +1,33 @@
 // The write loop of Hoard's false-sharing tests (cache_scratch, cache_thrash):
-// a thread writes every byte of its small object `writes` times, the work
-// that makes two threads' objects on one cache line ping-pong between cores.
+// a thread reads and writes every byte of its small object many times, the
+// work that makes two threads' objects on one cache line ping-pong between
+// cores.
 #ifndef ALLOCMARK_WORKLOADS_FALSE_SHARING_H_
 #define ALLOCMARK_WORKLOADS_FALSE_SHARING_H_
 
 #include <cstddef>
-#include <cstdint>
-
-#include "workloads/block_check.h"
 
 namespace allocmark {
 
-// Writes each byte of p[0, size_bytes) `writes` times (each pass a store the
-// compiler may not merge with the next), then leaves the block holding the
-// pattern of `tag`, for CheckBlock before the free.
-inline void WriteRepeatedly(void* p, std::size_t size_bytes, std::size_t writes,
-                            std::uint64_t tag) {
+// Adds 1 to each byte of p[0, size_bytes) `writes` times (each pass a load
+// and a store the compiler may not merge with the next pass; Hoard's loop
+// also reads each byte back), then subtracts `writes` from each byte. The
+// block holds what it held before (the pattern FillBlock wrote, for
+// CheckBlock before the free) only if nothing else changed it meanwhile:
+// every step is invertible, so damage done by another thread or by the
+// allocator at any moment of the passes is still there at the check, where
+// plain stores would write over it.
+inline void WriteRepeatedly(void* p, std::size_t size_bytes,
+                            std::size_t writes) {
   auto* bytes = static_cast<unsigned char*>(p);
   for (std::size_t w = 0; w < writes; ++w) {
     for (std::size_t i = 0; i < size_bytes; ++i)
-      bytes[i] = static_cast<unsigned char>(w + i);
+      bytes[i] = static_cast<unsigned char>(bytes[i] + 1);
     asm volatile("" : : "r"(bytes) : "memory");
   }
-  FillBlock(p, size_bytes, tag);
+  const auto undo = static_cast<unsigned char>(writes);
+  for (std::size_t i = 0; i < size_bytes; ++i)
+    bytes[i] = static_cast<unsigned char>(bytes[i] - undo);
 }
 
 }  // namespace allocmark

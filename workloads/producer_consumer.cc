@@ -24,7 +24,7 @@
 // Checks itself: each message is filled with the pattern of its request tag
 // and verified by the consumer before the free; a NULL or a changed byte
 // fails the cell. Live bytes: cross_thread_live.h, published by consumer 0 of
-// each pipeline every 64 messages.
+// each pipeline at its first message and every 64th, before it frees it.
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -138,11 +138,13 @@ class ProducerConsumer {
                    ") was changed between producer and consumer");
           return;
         }
+        // Published while this message is still live (the first and every
+        // 64th), so even a run that never queues more than one has a peak.
+        if (c == 0 && received++ % 64 == 0) live.Publish(ctx, t);
         heaps[static_cast<std::size_t>(counter)].Deallocate(
             m.p, m.size, alignof(std::max_align_t));
         if (m.start_ns != 0) samples.push_back(NowNs() - m.start_ns);
         live.Add(counter, -static_cast<std::int64_t>(m.size));
-        if (c == 0 && ++received % 64 == 0) live.Publish(ctx, t);
       }
     };
 

@@ -14,10 +14,14 @@
 // pmr-monotonic the old block is abandoned and the round ends with a reset.
 // Does not model: shrinking, or buffers that outlive a round.
 // Parameters: see kParams. ops counts appends; counter: reallocations.
-// Checks itself: byte i of buffer b always holds the pattern of b's tag at i
-// (block_check.h): appends write it, the whole capacity is written when a
-// vector grows, and every byte is verified before the buffer is freed, so a
-// realloc that loses or moves content wrongly fails the cell.
+// Checks itself: byte i of buffer b holds the pattern of b's tag at i
+// (block_check.h) below its size and zero above it: a growth zeroes the new
+// spare room (a vector's value-initialised capacity) and an append adds the
+// pattern onto those zeros rather than storing it, so a byte changed at any
+// moment, even before its append, stays changed; every byte of the capacity
+// is verified before the buffer is freed, so a realloc that loses or moves
+// content wrongly, or an allocator that damages a live buffer, fails the
+// cell.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -41,15 +45,32 @@ inline unsigned char PatternByte(std::uint64_t tag, std::size_t i) {
   return static_cast<unsigned char>(PatternWord(tag, i / 8) >> (8 * (i % 8)));
 }
 
-inline void FillRange(unsigned char* p, std::size_t from, std::size_t to,
-                      std::uint64_t tag) {
-  // Whole words where aligned with the pattern, bytes at the edges.
-  while (from < to && from % 8 != 0) p[from] = PatternByte(tag, from), ++from;
+// Adds the pattern of `tag` onto p[from, to), which a growth zeroed: the
+// result is the pattern exactly when those bytes were still zero. Whole
+// words where aligned with the pattern, bytes at the edges.
+inline void AddPattern(unsigned char* p, std::size_t from, std::size_t to,
+                       std::uint64_t tag) {
+  auto add_byte = [&](std::size_t i) {
+    p[i] = static_cast<unsigned char>(p[i] + PatternByte(tag, i));
+  };
+  while (from < to && from % 8 != 0) add_byte(from++);
   for (; from + 8 <= to; from += 8) {
-    std::uint64_t w = PatternWord(tag, from / 8);
+    std::uint64_t w;
+    std::memcpy(&w, p + from, 8);
+    w += PatternWord(tag, from / 8);
     std::memcpy(p + from, &w, 8);
   }
-  for (; from < to; ++from) p[from] = PatternByte(tag, from);
+  for (; from < to; ++from) add_byte(from);
+}
+
+// True when p[0, size) holds the pattern of `tag` and p[size, capacity) is
+// still zero.
+inline bool CheckBuffer(const unsigned char* p, std::size_t size,
+                        std::size_t capacity, std::uint64_t tag) {
+  if (!CheckBlock(p, size, tag)) return false;
+  unsigned char spare = 0;
+  for (std::size_t i = size; i < capacity; ++i) spare |= p[i];
+  return spare == 0;
 }
 
 class ReallocGrowth {
@@ -162,17 +183,20 @@ class ReallocGrowth {
           }
           ++reallocations;
           ctx.AddLive(t, static_cast<std::int64_t>(capacity - b.capacity));
-          // The new capacity is written now (a vector's value-initialised
-          // spare room); appends below write the same pattern over it.
-          FillRange(b.p, b.size, capacity, tag);
+          // The new room is written now (a vector's value-initialised spare
+          // capacity); appends below add the pattern onto the zeros. realloc
+          // kept the whole old block, a copy only its content.
+          const std::size_t kept =
+              std::is_same_v<H, MallocHeap> ? b.capacity : b.size;
+          std::memset(b.p + kept, 0, capacity - kept);
           b.capacity = capacity;
         }
-        FillRange(b.p, b.size, size, tag);
+        AddPattern(b.p, b.size, size, tag);
         b.size = size;
       }
       for (std::size_t i = 0; i < buffers_; ++i) {
         Buffer& b = buffers[i];
-        if (!CheckBlock(b.p, b.capacity, tag_base + i)) {
+        if (!CheckBuffer(b.p, b.size, b.capacity, tag_base + i)) {
           ctx.Fail("a buffer grown to " + std::to_string(b.size) +
                    " bytes lost its content (round " + std::to_string(r) + ")");
           return;

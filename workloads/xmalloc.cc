@@ -21,7 +21,7 @@
 // on the other).
 // Checks itself: each block holds the pattern of its request tag, verified by
 // the freeing thread. Live bytes: cross_thread_live.h, published by the
-// freeing thread after each batch.
+// freeing thread before and after it frees each batch.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -109,6 +109,10 @@ class Xmalloc {
       for (std::size_t n = 0; n < batches; ++n) {
         std::uint32_t buffer;
         if (!full.Pop(buffer, stop)) return;
+        // Published while this batch is still live, and again once it is
+        // freed: the slot sees the peak even when the two threads alternate
+        // and no second batch is ever in flight.
+        live.Publish(ctx, t);
         Block* batch = &buffers[buffer * batch_blocks_];
         std::int64_t freed = 0;
         for (std::size_t i = 0; i < batch_blocks_; ++i) {

@@ -18,6 +18,8 @@
  *            live blocks share memory
  *   corrupt  flips a byte of the block it handed out last, which is still
  *            live: memory of another block changes under the program
+ *            (these two only while the first thread runs, which in
+ *            allocmark-child is the timed region: see FirstThread)
  *   hang     never returns (the driver's time-out must end it)
  *   balloon  touches and keeps ALLOCMARK_FAULT_BALLOON_MIB MiB (default 512)
  *            before serving the call (the driver's memory limit must end it)
@@ -62,13 +64,15 @@ static long g_balloon_mib = 512;
 static int g_report = 0;
 static long g_calls = 0;  /* allocation calls so far (atomic) */
 static long g_faults = 0; /* faults done so far (atomic) */
-/* The last block handed out (by any allocation function) since the library
+/* The last block handed out (by malloc, realloc or memalign) since the library
  * was armed, while it is still live; guarded by g_last_lock (the overlap and
  * corrupt faults read and clear it). Only blocks of the armed phase are
  * victims, so the damage lands on the workload's blocks, not the start-up's. */
 static void* g_last = NULL;
 static pthread_mutex_t g_last_lock = PTHREAD_MUTEX_INITIALIZER;
 static int* volatile g_null_pointer = NULL;
+static int g_armed_at_start = 0; /* ALLOCMARK_FAULT_ARM=start */
+static int g_window_closed = 0;  /* the first thread has ended (atomic) */
 
 static long EnvLong(const char* name, long fallback) {
   const char* text = getenv(name);
@@ -84,15 +88,45 @@ __attribute__((constructor)) static void ReadConfiguration(void) {
   g_balloon_mib = EnvLong("ALLOCMARK_FAULT_BALLOON_MIB", g_balloon_mib);
   g_report = EnvLong("ALLOCMARK_FAULT_REPORT", 0) != 0;
   const char* arm = getenv("ALLOCMARK_FAULT_ARM");
-  g_armed = arm != NULL && strcmp(arm, "start") == 0;
+  g_armed_at_start = arm != NULL && strcmp(arm, "start") == 0;
+  g_armed = g_armed_at_start;
 }
 
 typedef int (*PthreadCreate)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
 
+/* The first thread's start routine and argument, for FirstThread. */
+struct Start {
+  void* (*start)(void*);
+  void* arg;
+};
+
+/* Runs the process's first thread (allocmark-child's sampler, which lives
+ * exactly as long as the timed region) and closes the window of the overlap
+ * and corrupt faults when it ends: a block they damage after the workload
+ * has finished would be the harness's own (its report), which no workload
+ * check can read. */
+static void* FirstThread(void* p) {
+  struct Start s = *(struct Start*)p;
+  __libc_free(p);
+  void* result = s.start(s.arg);
+  __atomic_store_n(&g_window_closed, 1, __ATOMIC_RELAXED);
+  return result;
+}
+
 int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*), void* arg) {
   static PthreadCreate real = NULL;
   if (real == NULL) *(void**)&real = dlsym(RTLD_NEXT, "pthread_create");
-  __atomic_store_n(&g_armed, 1, __ATOMIC_RELAXED);
+  int first = !__atomic_exchange_n(&g_armed, 1, __ATOMIC_RELAXED);
+  if (first && !g_armed_at_start) {
+    struct Start* s = __libc_malloc(sizeof(struct Start));
+    if (s != NULL) {
+      s->start = start;
+      s->arg = arg;
+      int rc = real(thread, attr, FirstThread, s);
+      if (rc != 0) __libc_free(s);
+      return rc;
+    }
+  }
   return real(thread, attr, start, arg);
 }
 
@@ -128,6 +162,9 @@ static void LogFault(void) {
 /* True when this allocation call is one that misbehaves. */
 static int Armed(void) {
   if (!__atomic_load_n(&g_armed, __ATOMIC_RELAXED)) return 0;
+  if ((ALLOCMARK_FAULT_KIND == kOverlap || ALLOCMARK_FAULT_KIND == kCorrupt) &&
+      __atomic_load_n(&g_window_closed, __ATOMIC_RELAXED))
+    return 0;
   long call = __atomic_add_fetch(&g_calls, 1, __ATOMIC_RELAXED);
   if (call <= g_after) return 0;
   return __atomic_add_fetch(&g_faults, 1, __ATOMIC_RELAXED) <= g_times;
@@ -227,9 +264,10 @@ static void Count(void) {
 
 void* calloc(size_t count, size_t size) {
   Count();
-  void* p = __libc_calloc(count, size);
-  Remember(p);
-  return p;
+  /* Not remembered: no workload calls calloc, but the C library does for a
+   * new thread's TLS vector, which the overlap and corrupt faults must not
+   * pick as their victim. */
+  return __libc_calloc(count, size);
 }
 
 void* realloc(void* p, size_t size) {

@@ -28,6 +28,9 @@ WORKLOAD_CHECKS = r"returned NULL|was changed|is not valid JSON|changed between|
 # (a std::vector's growth, a pointer stored in a block), the C library or the
 # C++ runtime stops the child first: still a failed cell, counted apart.
 CRASHES = r"^killed by SIG(ABRT|SEGV|BUS)$"
+# Workloads whose threads rewrite a small block in a tight loop (Hoard's
+# false-sharing tests): a concurrent change to it can be lost in a data race.
+RACING_WRITERS = {"cache_scratch", "cache_thrash"}
 # Not the program_* workloads: they measure other programs, into which the
 # fault library is preloaded too; their failures are those programs'.
 SMOKE = ["--profile", "smoke", "--heaps", "malloc", "--workloads", "^(?!program_)"]
@@ -74,9 +77,16 @@ def test_a_misbehaving_allocator_fails_every_cell_it_touched_with_its_reason(res
             TALLY["cells the fault never reached, measured as ok"] += 1
             continue
         if kind in ("corrupt", "overlap") and cell["status"] == "ok":
-            # Damage to a block after its last check (another thread's block
-            # between its check and its free) changes nothing the workload
-            # computes; issue 8's report lists where it happened.
+            if cell["workload"] in RACING_WRITERS and cell["threads"] > 1:
+                # The owner rewrites its 8-byte block in a tight loop; a byte
+                # the fault changes between the owner's load and store of it
+                # is overwritten, and the block is then as if never damaged.
+                TALLY["damage undone by the owner's racing write (cache_* with 2 threads), cell ok"] += 1
+                continue
+            # Damage that lands in another thread's block between its last
+            # check and its free, or between its allocation and its first
+            # write, changes nothing the workload computes: a race of the
+            # two threads' timing, allowed once per run below.
             undetected.append(cell["cell_id"])
             TALLY["corruptions or overlaps that no later check read (cell measured ok)"] += 1
             continue
@@ -93,10 +103,10 @@ def test_a_misbehaving_allocator_fails_every_cell_it_touched_with_its_reason(res
             TALLY["  of which ended by the driver or a signal with the fault's reason"] += 1
     assert "failed cells:" in proc.stdout
     assert all(c["cell_id"] in proc.stdout for c in cells if c["status"] == "failed")
-    # Most workloads must meet the fault, or the test says little; and most
+    # Most workloads must meet the fault, or the test says little; and the
     # corruptions must be caught.
     assert len(met) * 2 > len({(c["workload"], c["threads"]) for c in cells})
-    assert len(undetected) * 3 <= len(met), f"corruption went unnoticed in {undetected}"
+    assert len(undetected) <= 1, f"corruption went unnoticed in {undetected}"
 
 
 def test_a_short_memory_peak_between_two_polls_still_fails_the_cell(results):
