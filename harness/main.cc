@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <string_view>
 
 #include "harness/exec_command.h"
 #include "harness/compare_command.h"
@@ -10,6 +12,39 @@
 #include "harness/merge_command.h"
 #include "harness/run_command.h"
 #include "harness/usage_error.h"
+
+namespace {
+
+// An unsigned option would take "-1" as 2^64 - 1.
+const CLI::Validator kNotNegative(
+    [](std::string& value) -> std::string {
+      return value.starts_with('-') ? "must not be negative, got " + value : "";
+    },
+    "", "not negative");
+
+// CLI11 drops the empty items of a delimited list ("1,,2" is 1 and 2); a
+// doubled or stray comma is more likely a typo than a wish, so it is refused.
+std::string EmptyListItem(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;  // exec's command follows
+    for (std::string_view name : {"--threads", "--allocators", "--heaps"}) {
+      std::string_view value;
+      if (arg == name && i + 1 < argc)
+        value = argv[i + 1];
+      else if (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=')
+        value = arg.substr(name.size() + 1);
+      else
+        continue;
+      if (value.empty() || value.starts_with(',') || value.ends_with(',') ||
+          value.find(",,") != std::string_view::npos)
+        return std::string(name) + ": '" + std::string(value) + "' has an empty item";
+    }
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace allocmark;
@@ -39,7 +74,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--timeout", run.timeout_s, "per-cell time limit in seconds")->capture_default_str();
   run_cmd->add_option("--sample-interval-us", run.sample_interval_us, "RSS sampling interval")
       ->capture_default_str();
-  run_cmd->add_option("--seed", run.seed, "seed of every workload's request sequence")->capture_default_str();
+  run_cmd->add_option("--seed", run.seed, "seed of every workload's request sequence")
+      ->check(kNotNegative)
+      ->capture_default_str();
   run_cmd->add_option("--max-rss", run.max_rss, "per-cell memory limit, e.g. 2G: a cell above it fails");
   run_cmd->add_option("--shard", run.shard, "I/N: run the I-th of N parts of the matrix (for many machines)");
   run_cmd->add_flag("--until-stable", run.until_stable,
@@ -80,6 +117,10 @@ int main(int argc, char** argv) {
   // A scalar option given twice keeps its last value, as shells users expect.
   for (CLI::Option* opt : run_cmd->get_options())
     if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  if (std::string empty = EmptyListItem(argc, argv); !empty.empty()) {
+    std::cerr << "allocmark: " << empty << " (see allocmark --help)\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
