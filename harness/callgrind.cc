@@ -2,7 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
+#include "harness/cell_runner.h"
 #include "harness/child_process.h"
 
 namespace allocmark {
@@ -33,24 +35,10 @@ nlohmann::json CountInstructions(const Cell& cell, const AllocatorChoice& alloca
   std::filesystem::remove(json_file);
   ChildSpec spec;
   spec.argv = {kValgrind, "--tool=callgrind", "--collect-atstart=no",
-               "--callgrind-out-file=" + out_file, options.child_path, "run",
-               "--workload", cell.workload, "--heap", cell.heap,
-               "--threads", std::to_string(cell.threads), "--seed", std::to_string(cell.seed),
-               "--out", json_file,
-               // Rare samples: the sampler's instructions stay out of the count.
-               "--sample-interval-us", "1000000"};
-  for (const auto& [name, value] : cell.params) {
-    spec.argv.push_back("--param");
-    spec.argv.push_back(name + "=" + std::to_string(value));
-  }
-  if (allocator.known != nullptr) {
-    spec.argv.push_back("--expect-allocator");
-    spec.argv.emplace_back(allocator.known->name);
-  }
-  if (!allocator.library.empty()) {
-    spec.argv.push_back("--expect-library");
-    spec.argv.push_back(allocator.library);
-  }
+               "--callgrind-out-file=" + out_file, options.child_path, "run"};
+  for (std::string& arg : ChildCellArgs(cell, allocator)) spec.argv.push_back(std::move(arg));
+  // Rare samples: the sampler's instructions stay out of the count.
+  spec.argv.insert(spec.argv.end(), {"--out", json_file, "--sample-interval-us", "1000000"});
   spec.env = PreloadEnvironment(allocator);
   spec.output_path = stem + ".log";
   // Callgrind runs the program some 50 to 100 times slower.

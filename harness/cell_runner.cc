@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "harness/child_process.h"
 
@@ -73,6 +74,26 @@ void FoldChildJson(const nlohmann::json& child, const AllocatorChoice& allocator
   row["status"] = "ok";
 }
 
+std::vector<std::string> ChildCellArgs(const Cell& cell, const AllocatorChoice& allocator) {
+  std::vector<std::string> args;
+  if (cell.command.empty())
+    args = {"--workload", cell.workload, "--heap", cell.heap, "--threads", std::to_string(cell.threads),
+            "--seed", std::to_string(cell.seed)};
+  for (const auto& [name, value] : cell.params) {
+    args.push_back("--param");
+    args.push_back(name + "=" + std::to_string(value));
+  }
+  if (allocator.known != nullptr) {
+    args.push_back("--expect-allocator");
+    args.emplace_back(allocator.known->name);
+  }
+  if (!allocator.library.empty()) {
+    args.push_back("--expect-library");
+    args.push_back(allocator.library);
+  }
+  return args;
+}
+
 nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
                        const CellRunOptions& options, const RunStore& store) {
   nlohmann::json row = {{"cell_id", cell.id},     {"workload", cell.workload},
@@ -89,23 +110,9 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
   // `allocmark exec` cells measure a command: the same options, no workload.
   const bool exec = !cell.command.empty();
   spec.argv = {options.child_path, exec ? "exec" : "run"};
-  if (!exec)
-    spec.argv.insert(spec.argv.end(), {"--workload", cell.workload, "--heap", cell.heap, "--threads",
-                                       std::to_string(cell.threads), "--seed", std::to_string(cell.seed)});
+  for (std::string& arg : ChildCellArgs(cell, allocator)) spec.argv.push_back(std::move(arg));
   spec.argv.insert(spec.argv.end(), {"--out", child_json.string(), "--timeseries", series.string(),
                                      "--sample-interval-us", std::to_string(options.sample_interval_us)});
-  for (const auto& [name, value] : cell.params) {
-    spec.argv.push_back("--param");
-    spec.argv.push_back(name + "=" + std::to_string(value));
-  }
-  if (allocator.known != nullptr) {
-    spec.argv.push_back("--expect-allocator");
-    spec.argv.emplace_back(allocator.known->name);
-  }
-  if (!allocator.library.empty()) {
-    spec.argv.push_back("--expect-library");
-    spec.argv.push_back(allocator.library);
-  }
   if (exec) {
     spec.argv.push_back("--");
     spec.argv.insert(spec.argv.end(), cell.command.begin(), cell.command.end());

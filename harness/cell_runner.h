@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "harness/allocator_choice.h"
 #include "harness/matrix.h"
@@ -23,6 +24,12 @@ struct CellRunOptions {
 
 nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
                        const CellRunOptions& options, const RunStore& store);
+
+// The arguments of `allocmark-child run|exec` that say what the cell is (its
+// workload, heap, threads, seed and parameters; none for an exec cell but
+// its parameters) and which allocator the child must prove it met. The
+// caller adds where the output goes.
+std::vector<std::string> ChildCellArgs(const Cell& cell, const AllocatorChoice& allocator);
 
 // Turns the child's Google Benchmark JSON into the figures of a row, checking
 // the allocator proof against `allocator`. Fills row["status"] and, when
