@@ -135,4 +135,15 @@ void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice) {
   }
 }
 
+nlohmann::json AllocatorsJson(const std::vector<AllocatorChoice>& allocators) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& a : allocators)
+    list.push_back({{"name", a.name},
+                    {"library", a.library},
+                    {"user_library", a.user_library},
+                    {"proven", a.probe.allocator},
+                    {"version", a.probe.version}});
+  return list;
+}
+
 }  // namespace allocmark

@@ -7,6 +7,7 @@
 #define ALLOCMARK_HARNESS_ALLOCATOR_CHOICE_H_
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice);
 
 // The environment changes that preload the choice into a child.
 std::map<std::string, std::optional<std::string>> PreloadEnvironment(const AllocatorChoice& choice);
+
+// run.json's "allocators" list: each allocator's name, library, whether the
+// user named the library, and what its probe proved (allocator, version).
+nlohmann::json AllocatorsJson(const std::vector<AllocatorChoice>& allocators);
 
 }  // namespace allocmark
 

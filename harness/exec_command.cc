@@ -85,13 +85,7 @@ int ExecCommand(ExecOptions o) {
   std::string shown;
   for (const auto& arg : o.command) shown += (shown.empty() ? "" : " ") + arg;
   run["workloads"][name] = {{"summary", "allocmark exec: " + shown}, {"ops_unit", "runs"}};
-  run["allocators"] = nlohmann::json::array();
-  for (const auto& a : allocators)
-    run["allocators"].push_back({{"name", a.name},
-                                 {"library", a.library},
-                                 {"user_library", a.user_library},
-                                 {"proven", a.probe.allocator},
-                                 {"version", a.probe.version}});
+  run["allocators"] = AllocatorsJson(allocators);
   run["status"] = "running";
   run["cells_planned"] = cells.size();
   store.WriteRunJson(run);

@@ -282,13 +282,7 @@ int RunCommand(RunOptions o) {
       run["workloads"][w.name] = {{"summary", w.summary}, {"ops_unit", w.ops_unit}};
     }
   }
-  run["allocators"] = nlohmann::json::array();
-  for (const auto& a : allocators)
-    run["allocators"].push_back({{"name", a.name},
-                                 {"library", a.library},
-                                 {"user_library", a.user_library},
-                                 {"proven", a.probe.allocator},
-                                 {"version", a.probe.version}});
+  run["allocators"] = AllocatorsJson(allocators);
   run["status"] = "running";
   std::size_t cells_planned = std::max(cells.size(), rows.size());
   run["cells_planned"] = cells_planned;
