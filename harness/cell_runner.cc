@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "harness/child_process.h"
+#include "workloads/external_program.h"
 
 namespace allocmark {
 namespace {
@@ -118,6 +119,10 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
     spec.argv.insert(spec.argv.end(), cell.command.begin(), cell.command.end());
   }
   spec.env = PreloadEnvironment(allocator);
+  // What the child and the programs it starts write to $TMPDIR goes here and
+  // is removed however the child ends (killed children run no destructor).
+  TempDir scratch("allocmark-cell");
+  if (!scratch.path().empty()) spec.env["TMPDIR"] = scratch.path();
   spec.output_path = log.string();
   spec.timeout_s = options.timeout_s;
   spec.max_rss_bytes = options.max_rss_bytes;

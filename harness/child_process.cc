@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <string>
 
 extern char** environ;
@@ -66,7 +67,12 @@ std::int64_t ResidentBytes(pid_t pid) {
 std::string ChildOutcome::Describe(const ChildSpec& spec) const {
   if (!started) return "could not start: " + error;
   if (interrupted) return "interrupted";
-  if (timed_out) return "timed out after " + std::to_string(static_cast<long>(spec.timeout_s)) + " s";
+  if (timed_out) {
+    // Whole seconds as given ("60 s"), fractions as given ("0.3 s").
+    std::ostringstream limit;
+    limit << spec.timeout_s;
+    return "timed out after " + limit.str() + " s";
+  }
   if (over_memory)
     return "exceeded the memory limit of " + Size(spec.max_rss_bytes) + " (resident " + Size(rss_at_kill_bytes) + ")";
   if (signal != 0) {

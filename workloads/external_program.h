@@ -111,10 +111,12 @@ std::string TailOfFile(const std::string& path, int lines = 3);
 // when none does. How a shipped script reports its checksum or its count.
 std::optional<std::string> OutputValue(const std::string& path, const std::string& key);
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+// A fresh directory under $TMPDIR (or /tmp), named PREFIX-XXXXXX, removed
+// with its contents.
 class TempDir {
  public:
-  TempDir();  // path() is empty when it could not be created
+  // path() is empty when it could not be created.
+  explicit TempDir(const std::string& prefix = "allocmark-program");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
