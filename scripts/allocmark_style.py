@@ -159,13 +159,11 @@ def legend_below(fig, handles, labels, ncol=None, title=None):
                       bbox_to_anchor=(0.5, -0.01))
 
 
-def chart_cli(description, plot):
-    """main() of a chart script: parse RUN, -o/--output and the baseline,
-    read the run, call ``plot(run, rows, out_dir, colours)`` and print the
-    files written. Bad input: one line on stderr, exit 2."""
+def run_arguments(description, output_help):
+    """The command line of a script that renders a run: RUN, -o/--output
+    (what it holds: ``output_help``), --baseline and --baseline-heap."""
     import argparse
 
-    import allocmark_results as results
     import allocmark_tables as tables
 
     parser = argparse.ArgumentParser(
@@ -173,16 +171,25 @@ def chart_cli(description, plot):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", nargs="?", default="results/latest",
                         help="run directory (default: %(default)s)")
-    parser.add_argument("-o", "--output", metavar="DIR",
-                        help="directory for the PNG and SVG files "
-                        "(default: RUN/charts)")
+    parser.add_argument("-o", "--output", metavar="DIR", help=output_help)
     parser.add_argument("--baseline", default=tables.DEFAULT_BASELINE,
                         help="process allocator the ratios are relative to "
                         "(default: %(default)s)")
     parser.add_argument("--baseline-heap",
                         default=tables.DEFAULT_BASELINE_HEAP,
                         help="heap of the baseline (default: %(default)s)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def chart_cli(description, plot):
+    """main() of a chart script: parse RUN, -o/--output and the baseline,
+    read the run, call ``plot(run, rows, out_dir, colours)`` and print the
+    files written. Bad input: one line on stderr, exit 2."""
+    import allocmark_results as results
+    import allocmark_tables as tables
+
+    args = run_arguments(description, "directory for the PNG and SVG files "
+                         "(default: RUN/charts)")
     try:
         run = results.load_run(args.run)
         rows = tables.build_rows(run, args.baseline, args.baseline_heap)

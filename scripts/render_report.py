@@ -14,7 +14,6 @@ Bad input (no run directory, a malformed cells.jsonl line, a schema version
 these scripts do not know): one line on stderr, exit status 2.
 """
 
-import argparse
 import base64
 import html
 import os
@@ -429,21 +428,8 @@ def render(run_dir, out_dir=None, baseline=tables.DEFAULT_BASELINE,
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", nargs="?", default="results/latest",
-                        help="run directory (default: %(default)s)")
-    parser.add_argument("-o", "--output", metavar="DIR",
-                        help="where report.html, summary.md and charts/ go "
-                        "(default: RUN)")
-    parser.add_argument("--baseline", default=tables.DEFAULT_BASELINE,
-                        help="process allocator the ratios are relative to "
-                        "(default: %(default)s)")
-    parser.add_argument("--baseline-heap",
-                        default=tables.DEFAULT_BASELINE_HEAP,
-                        help="heap of the baseline (default: %(default)s)")
-    args = parser.parse_args()
+    args = style.run_arguments(
+        __doc__, "where report.html, summary.md and charts/ go (default: RUN)")
     try:
         paths = render(args.run, args.output, args.baseline,
                        args.baseline_heap)

@@ -33,18 +33,9 @@ namespace {
 
 class CacheScratch {
  public:
-  explicit CacheScratch(const WorkloadConfig& config)
-      : threads_(config.threads),
-        iterations_(config.GetSize("iterations")),
-        writes_(config.GetSize("writes_per_object")),
-        size_(config.GetSize("object_size_bytes")) {
-    for (std::uint64_t word :
-         {static_cast<std::uint64_t>(threads_), std::uint64_t{iterations_},
-          std::uint64_t{writes_}, std::uint64_t{size_}})
-      hash_.Add(word);
-  }
+  explicit CacheScratch(const WorkloadConfig& config) : c_(config) {}
 
-  std::uint64_t RequestChecksum() const { return hash_.value(); }
+  std::uint64_t RequestChecksum() const { return c_.hash.value(); }
 
   template <Heap H>
   void Run(RunContext& ctx) {
@@ -57,38 +48,34 @@ class CacheScratch {
       // Each is accounted to its worker's slot; the worker is the only writer
       // of that slot once it starts.
       H main_heap;
-      std::vector<CheckedBlock> handed(static_cast<std::size_t>(threads_));
-      for (int t = 0; t < threads_; ++t)
+      std::vector<CheckedBlock> handed(static_cast<std::size_t>(c_.threads));
+      for (int t = 0; t < c_.threads; ++t)
         if (!AllocateChecked(main_heap, ctx, t,
-                             handed[static_cast<std::size_t>(t)], size_,
+                             handed[static_cast<std::size_t>(t)], c_.size,
                              static_cast<std::uint64_t>(t)))
           return;
       std::vector<std::thread> workers;
-      for (int t = 0; t < threads_; ++t)
+      for (int t = 0; t < c_.threads; ++t)
         workers.emplace_back([&, t] {
           H heap;
           CheckedBlock& first = handed[static_cast<std::size_t>(t)];
-          WriteRepeatedly(first.p, size_, writes_);
+          WriteRepeatedly(first.p, c_.size, c_.writes);
           if (!FreeChecked(heap, ctx, t, first)) return;
           std::uint64_t tag = (static_cast<std::uint64_t>(t) + 1) << 48;
-          for (std::size_t i = 0; i < iterations_; ++i, ++tag) {
+          for (std::size_t i = 0; i < c_.iterations; ++i, ++tag) {
             CheckedBlock b;
-            if (!AllocateChecked(heap, ctx, t, b, size_, tag)) return;
-            WriteRepeatedly(b.p, size_, writes_);
+            if (!AllocateChecked(heap, ctx, t, b, c_.size, tag)) return;
+            WriteRepeatedly(b.p, c_.size, c_.writes);
             if (!FreeChecked(heap, ctx, t, b)) return;
           }
-          ctx.AddOps(t, static_cast<std::int64_t>(iterations_));
+          ctx.AddOps(t, static_cast<std::int64_t>(c_.iterations));
         });
       for (auto& w : workers) w.join();
     }
   }
 
  private:
-  int threads_;
-  std::size_t iterations_;
-  std::size_t writes_;
-  std::size_t size_;
-  RequestHash hash_;
+  FalseSharingConfig c_;
 };
 
 const bool kRegistered = RegisterWorkload<CacheScratch>({

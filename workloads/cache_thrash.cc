@@ -30,40 +30,27 @@ namespace {
 
 class CacheThrash {
  public:
-  explicit CacheThrash(const WorkloadConfig& config)
-      : threads_(config.threads),
-        iterations_(config.GetSize("iterations")),
-        writes_(config.GetSize("writes_per_object")),
-        size_(config.GetSize("object_size_bytes")) {
-    for (std::uint64_t word :
-         {static_cast<std::uint64_t>(threads_), std::uint64_t{iterations_},
-          std::uint64_t{writes_}, std::uint64_t{size_}})
-      hash_.Add(word);
-  }
+  explicit CacheThrash(const WorkloadConfig& config) : c_(config) {}
 
-  std::uint64_t RequestChecksum() const { return hash_.value(); }
+  std::uint64_t RequestChecksum() const { return c_.hash.value(); }
 
   template <Heap H>
   void Run(RunContext& ctx) {
-    RunThreads(threads_, [&](int t) {
+    RunThreads(c_.threads, [&](int t) {
       H heap;
       std::uint64_t tag = static_cast<std::uint64_t>(t) << 48;
-      for (std::size_t i = 0; i < iterations_; ++i, ++tag) {
+      for (std::size_t i = 0; i < c_.iterations; ++i, ++tag) {
         CheckedBlock b;
-        if (!AllocateChecked(heap, ctx, t, b, size_, tag)) return;
-        WriteRepeatedly(b.p, size_, writes_);
+        if (!AllocateChecked(heap, ctx, t, b, c_.size, tag)) return;
+        WriteRepeatedly(b.p, c_.size, c_.writes);
         if (!FreeChecked(heap, ctx, t, b)) return;
       }
-      ctx.AddOps(t, static_cast<std::int64_t>(iterations_));
+      ctx.AddOps(t, static_cast<std::int64_t>(c_.iterations));
     });
   }
 
  private:
-  int threads_;
-  std::size_t iterations_;
-  std::size_t writes_;
-  std::size_t size_;
-  RequestHash hash_;
+  FalseSharingConfig c_;
 };
 
 const bool kRegistered = RegisterWorkload<CacheThrash>({

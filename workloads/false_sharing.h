@@ -6,8 +6,32 @@
 #define ALLOCMARK_WORKLOADS_FALSE_SHARING_H_
 
 #include <cstddef>
+#include <cstdint>
+
+#include "workloads/rng.h"
+#include "workloads/workload.h"
 
 namespace allocmark {
+
+// The parameters both tests take, and the request checksum they make.
+struct FalseSharingConfig {
+  explicit FalseSharingConfig(const WorkloadConfig& config)
+      : threads(config.threads),
+        iterations(config.GetSize("iterations")),
+        writes(config.GetSize("writes_per_object")),
+        size(config.GetSize("object_size_bytes")) {
+    for (std::uint64_t word :
+         {static_cast<std::uint64_t>(threads), std::uint64_t{iterations},
+          std::uint64_t{writes}, std::uint64_t{size}})
+      hash.Add(word);
+  }
+
+  int threads;
+  std::size_t iterations;  // objects per thread
+  std::size_t writes;      // passes over each object
+  std::size_t size;        // bytes of every object
+  RequestHash hash;
+};
 
 // Adds 1 to each byte of p[0, size_bytes) `writes` times (each pass a load
 // and a store the compiler may not merge with the next pass; Hoard's loop
