@@ -110,6 +110,10 @@ void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice) {
   spec.output_path = path;
   spec.timeout_s = 30;
   ChildOutcome outcome = RunChild(spec);
+  if (outcome.interrupted) {  // the caller sees StopRequested() and ends
+    std::remove(path);
+    return;
+  }
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();

@@ -32,7 +32,8 @@ std::vector<AllocatorChoice> ResolveAllocators(const std::vector<std::string>& n
                                                const std::vector<std::string>& custom);
 
 // Runs `child probe` with the choice preloaded and fills choice.probe.
-// Throws UsageError when a user-named library does not serve malloc.
+// Throws UsageError when a user-named library does not serve malloc; returns
+// with choice.probe unfilled when a stop signal ended the probe.
 void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice);
 
 // The environment changes that preload the choice into a child.

@@ -55,7 +55,13 @@ int ExecCommand(ExecOptions o) {
   if (allocators.empty()) throw UsageError("no allocator to measure");
   std::string child = ChildPath();
   if (access(child.c_str(), X_OK) != 0) throw UsageError("cannot find the workload binary " + child);
+  // From here on SIGINT and SIGTERM stop the run cleanly, probes included.
+  InstallStopHandlers();
   for (auto& a : allocators) ProbeAllocator(child, a);
+  if (StopRequested()) {
+    std::cerr << "allocmark: interrupted while probing the allocators; nothing was written\n";
+    return 130;
+  }
   RunStore store = RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
 
   // Repetitions interleaved as in `run`: A B C, then C B A, ...
@@ -92,7 +98,6 @@ int ExecCommand(ExecOptions o) {
   store.PointLatest();
   for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
 
-  InstallStopHandlers();
   CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, 0};
   std::cerr << "allocmark: " << store.dir().string() << ": " << cells.size() << " cells to run\n";
   std::vector<nlohmann::json> rows;

@@ -251,7 +251,13 @@ int RunCommand(RunOptions o) {
 
   std::string child = ChildPath();
   if (access(child.c_str(), X_OK) != 0) throw UsageError("cannot find the workload binary " + child);
+  // From here on SIGINT and SIGTERM stop the run cleanly, probes included.
+  InstallStopHandlers();
   for (auto& a : allocators) ProbeAllocator(child, a);
+  if (StopRequested()) {
+    std::cerr << "allocmark: interrupted while probing the allocators; nothing was written\n";
+    return 130;
+  }
   // The results directory is checked before anything runs.
   RunStore store = resumed ? *resumed : RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
 
@@ -290,7 +296,6 @@ int RunCommand(RunOptions o) {
   store.PointLatest();
   for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
 
-  InstallStopHandlers();
   CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, max_rss_bytes};
   std::size_t todo = 0;
   for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;

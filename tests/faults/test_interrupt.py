@@ -197,3 +197,33 @@ def test_a_stopped_driver_takes_its_hanging_cell_with_it(tmp_path, sig):
     assert run["status"] == ("running" if sig == signal.SIGKILL else "interrupted")
     assert cells == [], "a cell that did not finish was recorded"
     TALLY["interruptions during a running cell that recorded nothing unfinished"] += 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_during_the_allocator_probe_ends_the_run_before_it_writes_anything(tmp_path, sig):
+    # The hang library armed at start makes the probe itself hang: the signal
+    # certainly lands while the driver waits for it.
+    out = tmp_path / "results"
+    library = FAULT_DIR / "libfault_hang.so"
+    proc = subprocess.Popen([str(ALLOCMARK), "run", "--workloads", "^churn$", "--heaps", "malloc",
+                             "--profile", "smoke", "--allocators", "hang", "--allocator", f"hang={library}",
+                             "--out", str(out), "--run-id", "p"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=dict(os.environ, ALLOCMARK_FAULT_ARM="start", ALLOCMARK_FAULT_AFTER="0"))
+    deadline = time.monotonic() + 60
+    probe = []
+    while not probe and time.monotonic() < deadline:
+        probe = [p for p in children_of(proc.pid) if b"allocmark-child\0probe" in cmdline(p)]
+        time.sleep(0.01)
+    assert probe, "the probe never started"
+    os.killpg(proc.pid, sig) if sig == signal.SIGINT else os.kill(proc.pid, sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == \
+        "allocmark: interrupted while probing the allocators; nothing was written"
+    assert not (out / "p").exists()
+    deadline = time.monotonic() + 30
+    while alive(probe[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(probe[0]), "the hanging probe outlived its driver"
+    TALLY["interruptions during the allocator probe that wrote nothing"] += 1
