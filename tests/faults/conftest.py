@@ -1,4 +1,4 @@
-"""Helpers of the robustness tests, and the tally they report (issue 8's figures).
+"""Helpers of the robustness tests, and the tally they report (the robustness figures).
 
 Every test that injects a fault, feeds bad input or interrupts a run adds to
 TALLY what it did and what it checked; the session ends by printing the
@@ -54,7 +54,7 @@ def assert_unmeasured(cell):
 def pytest_terminal_summary(terminalreporter):
     if not TALLY:
         return
-    terminalreporter.section("robustness figures (issue 8)")
+    terminalreporter.section("robustness figures")
     for name, count in sorted(TALLY.items()):
         terminalreporter.write_line(f"{count:6d}  {name}")
     out = pathlib.Path(os.environ.get("ALLOCMARK_ROBUSTNESS_SUMMARY",

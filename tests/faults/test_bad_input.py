@@ -16,8 +16,7 @@ from conftest import FAULT_DIR, TALLY, run_allocmark
 TINY = ["--workloads", "^churn$", "--heaps", "malloc", "--profile", "smoke", "--allocators", "glibc",
         "--param", "ops=200", "--param", "live_objects=20"]
 LIBM = "/usr/lib/x86_64-linux-gnu/libm.so.6"
-# The fix these need is described in issue 8's report: harness/run_command.cc
-# is the statistics engineer's file.
+
 
 def assert_refused(proc, message):
     assert proc.returncode == 2, (proc.returncode, proc.stderr)

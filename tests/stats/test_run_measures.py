@@ -1,4 +1,4 @@
-"""What a real run records for issue 5: the fragmentation measures, the
+"""What a real run records of its measurements: the fragmentation measures, the
 environment, --until-stable with --resume, and --callgrind."""
 import json
 

@@ -13,7 +13,7 @@ INSTALLED = ["glibc"] + [name for name, lib in [("jemalloc", "libjemalloc.so.2")
                                                   ("tcmalloc", "libtcmalloc_minimal.so.4"),
                                                   ("mimalloc", "libmimalloc.so.2")]
                          if (LIBDIR / lib).exists()]
-# The workloads of the suite (issue 3); each declares its heaps.
+# The workloads of the suite; each declares its heaps.
 SUITE = ["cache_scratch", "cache_thrash", "churn", "fragmentation", "frame_arena", "json", "large",
          "larson", "producer_consumer", "realloc_growth", "threadtest", "xmalloc"]
 SUITE_REGEX = "^(" + "|".join(SUITE) + ")$"
