@@ -103,11 +103,11 @@ def ratio_of_medians(numerator, denominator):
     return median(numerator) / median(denominator)
 
 
-def bootstrap_ci_ratio(numerator, denominator, seed=BOOTSTRAP_SEED):
-    """95% percentile-bootstrap interval (low, high) of
-    median(numerator) / median(denominator), each resampled independently;
-    None when either side has fewer than two values. The denominator must be
-    positive."""
+def bootstrap_ratios(numerator, denominator, seed=BOOTSTRAP_SEED):
+    """BOOTSTRAP_RESAMPLES resampled values of
+    median(numerator) / median(denominator), each side resampled
+    independently; None when either side has fewer than two values. The
+    denominator must be positive."""
     a = _array(numerator)
     b = _array(denominator)
     if a.size < 2 or b.size < 2:
@@ -115,8 +115,37 @@ def bootstrap_ci_ratio(numerator, denominator, seed=BOOTSTRAP_SEED):
     if np.any(b <= 0):
         raise ValueError("denominator values must be positive")
     rng = np.random.default_rng(seed)
-    ratios = _bootstrap_medians(a, rng) / _bootstrap_medians(b, rng)
-    return _interval(ratios)
+    return _bootstrap_medians(a, rng) / _bootstrap_medians(b, rng)
+
+
+def bootstrap_ci_ratio(numerator, denominator, seed=BOOTSTRAP_SEED):
+    """95% percentile-bootstrap interval (low, high) of
+    median(numerator) / median(denominator) (bootstrap_ratios); None when
+    either side has fewer than two values."""
+    ratios = bootstrap_ratios(numerator, denominator, seed)
+    return None if ratios is None else _interval(ratios)
+
+
+def bootstrap_p_equal(samples_a, samples_b):
+    """Two-sided bootstrap p-value of "the two estimates are equal", from
+    independent bootstrap samples of each: twice the smaller tail of
+    samples_b - samples_a around zero, at most 1."""
+    d = np.asarray(samples_b, dtype=float) - np.asarray(samples_a, dtype=float)
+    tail = min(float(np.mean(d <= 0)), float(np.mean(d >= 0)))
+    return min(1.0, 2 * tail)
+
+
+def holm(p_values):
+    """Holm-Bonferroni adjusted p-values, in the order given: a family of m
+    tests keeps its error rate at alpha when each adjusted p is compared
+    with alpha."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
 
 
 def is_noisy(med, q1, q3, ci):

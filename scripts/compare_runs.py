@@ -6,9 +6,12 @@
                                       workload configuration of one run
   compare_runs.py RUN_A RUN_B         every series of RUN_B against the same
                                       series of RUN_A (ratio B / A)
-  compare_runs.py --agreement A B     do two runs of one matrix agree? Every
-                                      ratio-vs-baseline of one must lie in the
-                                      other's 95% interval, or be flagged noisy
+  compare_runs.py --agreement A B     do two runs of one matrix agree? Of
+                                      each ratio-vs-baseline: does the estimate
+                                      of one run lie in the other's 95%
+                                      interval (both ways, one way), or is it
+                                      flagged noisy; and is the difference
+                                      significant, tested as a family
 
 For each comparison: the ratio of medians of --metric (ops_per_s by default),
 its 95% percentile-bootstrap interval (allocmark_stats, fixed seed), the
@@ -20,8 +23,10 @@ is noisy by allocmark_stats' rule or the ratio's interval is wider than +-10%.
 
 --json prints a machine-readable document instead of the table (allocmark
 run --until-stable reads it, with --stable-target, from -o FILE). Exit
-status: 0, or 1 when --agreement finds a disagreement, 2 for bad input (one
-line on stderr naming the file and line).
+status: 0, or 1 when --agreement finds a ratio that differs between the runs
+(its bootstrap test of equal ratios significant after Holm's correction for
+the number of ratios), 2 for bad input (one line on stderr naming the file
+and line).
 """
 
 import argparse
@@ -142,24 +147,30 @@ def pick_baseline(run, requested, explicit):
     return names[0] if names else requested
 
 
-def compare_allocators(run, baseline, metric, alpha):
-    """Every allocator against `baseline`, per configuration of one run."""
+def against_baseline(run, baseline, metric):
+    """(series, its values, the baseline's values) of `metric` for every
+    series of one run but the baseline's, per configuration."""
     by_config = {}
     for s in run.series():
         by_config.setdefault(config_key(s), []).append(s)
-    rows = []
     for group in by_config.values():
         base = next((s for s in group if s.allocator == baseline), None)
         if base is None:
             continue
         den = metric_values(base, metric)
         for s in group:
-            if s is base:
-                continue
-            row = describe(s)
-            row["baseline"] = baseline
-            row.update(compare(metric_values(s, metric), den, metric, alpha))
-            rows.append(row)
+            if s is not base:
+                yield s, metric_values(s, metric), den
+
+
+def compare_allocators(run, baseline, metric, alpha):
+    """Every allocator against `baseline`, per configuration of one run."""
+    rows = []
+    for s, num, den in against_baseline(run, baseline, metric):
+        row = describe(s)
+        row["baseline"] = baseline
+        row.update(compare(num, den, metric, alpha))
+        rows.append(row)
     return rows
 
 
@@ -188,7 +199,20 @@ def within(value, low, high):
 
 def agreement(run_a, run_b, baseline, metric, alpha):
     """Pairs of ratio-vs-baseline, one from each run, and whether they
-    agree: each ratio inside the other's interval, or flagged noisy."""
+    agree. "agree": each ratio lies inside the other run's 95% interval;
+    "agree one way": one of them does (usually the estimate with the
+    narrower interval, inside the wider one; even two exact intervals of
+    equal width around two estimates of one ratio hold each other's estimate
+    only 83% of the time: docs/methodology.md); "noisy": neither does, but a
+    comparison is flagged noisy; "outside": neither does and neither is
+    noisy.
+
+    Each pair also gets a test of the question itself, "do the two runs
+    measure the same ratio?": the two-sided bootstrap p-value of equal
+    ratios (p_equal), Holm-adjusted over all pairs (p_holm). Checking m
+    ratios at 95% each finds about 0.05 m differences where none exists;
+    p_holm < alpha is a difference that survives the number of ratios
+    checked ("differs")."""
     rows_a = compare_allocators(run_a, baseline, metric, alpha)
     rows_b = compare_allocators(run_b, baseline, metric, alpha)
     index_b = {_row_key(r): r for r in rows_b}
@@ -201,20 +225,43 @@ def agreement(run_a, run_b, baseline, metric, alpha):
         b_in_a = within(rb["ratio"], ra.get("ci_low"), ra.get("ci_high"))
         if a_in_b and b_in_a:
             outcome = "agree"
+        elif a_in_b or b_in_a:
+            outcome = "agree one way"
         elif ra["noisy"] or rb["noisy"]:
             outcome = "noisy"
         else:
-            outcome = "disagree"
+            outcome = "outside"
         pair = {k: ra[k] for k in ("workload", "variant", "params",
                                    "threads", "heap", "allocator",
                                    "baseline")}
+        overlap = (ra.get("ci_low") is not None and rb.get("ci_low") is not None
+                   and ra["ci_low"] <= rb["ci_high"] and rb["ci_low"] <= ra["ci_high"])
         pair.update(a=ra, b=rb, a_in_b_ci=a_in_b, b_in_a_ci=b_in_a,
-                    outcome=outcome)
+                    intervals_overlap=overlap, outcome=outcome)
         pairs.append(pair)
     if not pairs:
         raise UsageError(f"{run_b.path}: no ratio in common with "
                          f"{run_a.path} (same matrix and baseline?)")
+    values_a = ratio_values(run_a, baseline, metric)
+    values_b = ratio_values(run_b, baseline, metric)
+    for pair in pairs:
+        key = _row_key(pair)
+        samples_a = stats.bootstrap_ratios(*values_a[key])
+        samples_b = stats.bootstrap_ratios(*values_b[key], seed=stats.BOOTSTRAP_SEED + 1)
+        pair["p_equal"] = (None if samples_a is None or samples_b is None
+                           else stats.bootstrap_p_equal(samples_a, samples_b))
+    tested = [p for p in pairs if p["p_equal"] is not None]
+    for pair, adjusted in zip(tested, stats.holm([p["p_equal"] for p in tested])):
+        pair["p_holm"] = adjusted
+        pair["differs"] = adjusted < alpha
     return pairs
+
+
+def ratio_values(run, baseline, metric):
+    """{(workload, params, threads, heap, allocator): (values, baseline's
+    values)} of `metric` in one run, for every allocator but the baseline."""
+    return {config_key(s) + (s.allocator,): (num, den)
+            for s, num, den in against_baseline(run, baseline, metric)}
 
 
 def _row_key(row):
@@ -295,19 +342,31 @@ def table(rows, metric, header):
     return "\n".join(lines) + "\n"
 
 
-def agreement_table(pairs):
+def agreement_table(pairs, alpha):
     lines = [f"{'configuration':<34} {'allocator':<12} "
              f"{'run A ratio [95% CI]':<26} {'run B ratio [95% CI]':<26} "
-             "outcome"]
+             f"{'p (Holm)':<9} outcome"]
     for p in pairs:
+        outcome = p["outcome"]
+        if outcome == "outside":
+            outcome = ("outside both intervals, which overlap" if p["intervals_overlap"]
+                       else "outside both intervals, which are disjoint")
+        if p.get("differs"):
+            outcome += "; DIFFERS"
+        holm_p = "-" if p.get("p_holm") is None else f"{p['p_holm']:.3g}"
         lines.append(f"{label(p):<34} {p['allocator']:<12} "
                      f"{fmt_ratio(p['a']):<26} {fmt_ratio(p['b']):<26} "
-                     f"{p['outcome']}")
+                     f"{holm_p:<9} {outcome}")
     counts = {k: sum(1 for p in pairs if p["outcome"] == k)
-              for k in ("agree", "noisy", "disagree")}
-    lines.append(f"{len(pairs)} ratios: {counts['agree']} agree, "
-                 f"{counts['noisy']} differ but are flagged noisy, "
-                 f"{counts['disagree']} disagree")
+              for k in ("agree", "agree one way", "noisy", "outside")}
+    lines.append(f"{len(pairs)} ratios: {counts['agree']} each inside the other's "
+                 f"95% interval, {counts['agree one way']} one way, "
+                 f"{counts['noisy']} outside but flagged noisy, "
+                 f"{counts['outside']} outside both intervals")
+    tested = sum(1 for p in pairs if p.get("p_holm") is not None)
+    differ = sum(1 for p in pairs if p.get("differs"))
+    lines.append(f"tested as a family (bootstrap test of equal ratios, Holm over "
+                 f"{tested}, alpha {alpha:g}): {differ} differ")
     return "\n".join(lines) + "\n"
 
 
@@ -362,8 +421,8 @@ def main(argv=None):
             pairs = agreement(runs[0], runs[1], baseline, args.metric,
                               args.alpha)
             doc.update(mode="agreement", baseline=baseline, pairs=pairs,
-                       agree=all(p["outcome"] != "disagree" for p in pairs))
-            text = agreement_table(pairs)
+                       agree=not any(p.get("differs") for p in pairs))
+            text = agreement_table(pairs, args.alpha)
         elif len(runs) == 2:
             rows = compare_two_runs(runs[0], runs[1], args.metric, args.alpha)
             doc.update(mode="runs", comparisons=rows)

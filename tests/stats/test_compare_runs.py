@@ -56,10 +56,19 @@ def test_agreement(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (pair,) = json.loads(proc.stdout)["pairs"]
     assert pair["outcome"] == "agree"
+    # Run d's ratio (about 2.04) lies inside a's wide interval, a's (2.0)
+    # outside d's narrow one: one way.
+    d = write_run(tmp_path / "d", {("churn", "glibc"): [50.0, 50.0, 50.0, 50.0, 50.0],
+                                   ("churn", "jemalloc"): [101.9, 102.0, 102.0, 102.0, 102.1]})
+    doc = json.loads(compare("--agreement", a, d, "--json").stdout)
+    (pair,) = doc["pairs"]
+    assert (pair["a_in_b_ci"], pair["b_in_a_ci"], pair["outcome"]) == (False, True, "agree one way")
+    assert doc["agree"]
     c = write_run(tmp_path / "c", {("churn", "glibc"): FAST, ("churn", "jemalloc"): FAST})
     proc = compare("--agreement", a, c)
     assert proc.returncode == 1
-    assert "1 disagree" in proc.stdout
+    assert "1 outside both intervals" in proc.stdout
+    assert "Holm over 1, alpha 0.05): 1 differ" in proc.stdout
 
 
 def test_stable_target_lists_wide_configurations(tmp_path):

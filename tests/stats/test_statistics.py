@@ -88,3 +88,22 @@ def test_noisy_flag_and_remedy():
                                "ops_per_s", 0.05)
     assert row["noisy"]
     assert "--until-stable" in row["remedy"]
+
+
+def test_holm_textbook_example():
+    # Sorted p 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06,
+    # 0.04; made monotone: 0.02, 0.03, 0.06, 0.06; back in the given order.
+    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert stats.holm([]) == []
+
+
+def test_bootstrap_p_of_equal_estimates():
+    # Identical distributions: no evidence of a difference; separated ones:
+    # every bootstrap difference on one side, p = 0.
+    same = stats.bootstrap_ratios([10.0, 11.0, 12.0], [5.0, 5.0, 5.0])
+    other = stats.bootstrap_ratios([10.0, 11.0, 12.0], [5.0, 5.0, 5.0], seed=stats.BOOTSTRAP_SEED + 1)
+    assert stats.bootstrap_p_equal(same, other) > 0.5
+    higher = stats.bootstrap_ratios([20.0, 21.0, 22.0], [5.0, 5.0, 5.0])
+    assert stats.bootstrap_p_equal(same, higher) == 0.0
+    assert stats.bootstrap_p_equal(higher, same) == 0.0
