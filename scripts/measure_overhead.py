@@ -4,8 +4,9 @@
   measure_overhead.py sampler    RSS sampler at the default interval (10 ms)
                                  against a sampler that never wakes (1000 s)
   measure_overhead.py latency    per-operation latency sampling of churn
-                                 (latency_every=64, every 64th replacement
-                                 timed) against none (latency_every=2^40)
+                                 (latency_every=--every, default 64: every
+                                 64th replacement timed) against none
+                                 (latency_every=2^40)
 
 Runs allocmark-child directly (one process per repetition, the workload's
 quick sizes unless --param overrides them), alternating the two variants
@@ -36,7 +37,7 @@ NEVER_OPS = 1 << 40       # a latency_every larger than any cell's ops
 VARIANTS = {
     "sampler": (("default sampler (10 ms)", ["--sample-interval-us", "10000"]),
                 ("no sampling", ["--sample-interval-us", str(NEVER_US)])),
-    "latency": (("latency_every=64", ["--param", "latency_every=64"]),
+    "latency": (("latency_every={every}", ["--param", "latency_every={every}"]),
                 ("no latency samples",
                  ["--param", f"latency_every={NEVER_OPS}"])),
 }
@@ -73,12 +74,19 @@ def main():
                         help="repetitions of each variant")
     parser.add_argument("--param", action="append", default=[],
                         help="NAME=VALUE for the workload")
+    parser.add_argument("--every", type=int, default=64,
+                        help="latency: time every EVERY-th replacement "
+                        "(default: %(default)s, churn's own default)")
     parser.add_argument("-o", "--output", help="write the figures as JSON")
     args = parser.parse_args()
+    if args.every < 1:
+        sys.exit("measure_overhead.py: --every must be at least 1")
     child = os.path.join(args.build, "allocmark-child")
     if not os.access(child, os.X_OK):
         sys.exit(f"measure_overhead.py: no {child} (build first, or --build)")
     (name_a, extra_a), (name_b, extra_b) = VARIANTS[args.what]
+    name_a = name_a.format(every=args.every)
+    extra_a = [arg.format(every=args.every) for arg in extra_a]
     if args.what == "latency" and args.workload != "churn":
         sys.exit("measure_overhead.py: latency is measured on churn")
     a, b, cpu_a, cpu_b = [], [], [], []
