@@ -8,7 +8,6 @@ memory limit; every allocator proven and every cell ok; a shard measured in the
 container merges with a shard measured on the host into the cells of the whole
 run; the merged run renders with `make report` where the report script exists.
 """
-import json
 import os
 import pathlib
 import subprocess
@@ -18,24 +17,15 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "docker"))
+sys.path.insert(0, str(REPO / "tests"))
 import bench  # noqa: E402
 import engine  # noqa: E402
+from run_files import cell_set, read_run  # noqa: E402
 
 BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", REPO / "build"))
 IMAGE = "allocmark:test"
 CPUS = "0"
 MEMORY_BYTES = 1536 * 1024 * 1024
-
-
-def read_run(run_dir):
-    run = json.loads((run_dir / "run.json").read_text())
-    cells = [json.loads(line) for line in (run_dir / "cells.jsonl").read_text().splitlines()]
-    return run, cells
-
-
-def cell_set(cells):
-    return sorted((c["cell_id"], c["workload"], json.dumps(c["params"], sort_keys=True), c["threads"],
-                   c["heap"], c["allocator"], c["rep"]) for c in cells)
 
 
 def bench_in_container(results, run_id, *run_args, build=True):

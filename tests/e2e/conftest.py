@@ -1,10 +1,14 @@
 """Fixtures for the end-to-end tests: the built binaries and a scratch results root."""
-import json
 import os
 import pathlib
 import subprocess
 
+import sys
+
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from run_files import read_run  # noqa: E402,F401  (the tests import it from here)
 
 BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", pathlib.Path(__file__).parents[2] / "build"))
 ALLOCMARK = BUILD / "allocmark"
@@ -16,14 +20,6 @@ def run_allocmark(*args, check=None):
     if check is not None:
         assert proc.returncode == check, proc.stderr
     return proc
-
-
-def read_run(run_dir):
-    """(run.json, [cells.jsonl rows]) of a run directory."""
-    run_dir = pathlib.Path(run_dir)
-    run = json.loads((run_dir / "run.json").read_text())
-    cells = [json.loads(line) for line in (run_dir / "cells.jsonl").read_text().splitlines()]
-    return run, cells
 
 
 @pytest.fixture

@@ -1,17 +1,12 @@
 """--shard I/N and allocmark merge: shards together hold exactly the cells of an unsharded run."""
-import json
 
 import pytest
 
-from conftest import read_run, run_allocmark
+from conftest import run_allocmark
+from run_files import cell_set, read_run
 
 MATRIX = ["--workloads", "^churn$", "--profile", "smoke", "--threads", "1,2", "--reps", "2",
           "--allocators", "glibc", "--param", "ops=2000", "--param", "live_objects=100"]
-
-
-def cell_set(cells):
-    return sorted((c["cell_id"], c["workload"], json.dumps(c["params"], sort_keys=True), c["threads"],
-                   c["heap"], c["allocator"], c["rep"]) for c in cells)
 
 
 def test_shards_merge_into_the_unsharded_cell_set(tmp_path):

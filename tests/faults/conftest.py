@@ -12,7 +12,12 @@ import os
 import pathlib
 import subprocess
 
+import sys
+
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from run_files import read_run  # noqa: E402,F401  (the tests import it from here)
 
 BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", pathlib.Path(__file__).parents[2] / "build"))
 ALLOCMARK = BUILD / "allocmark"
@@ -32,15 +37,6 @@ def run_allocmark(*args, check=None, env=None, timeout=600):
     if check is not None:
         assert proc.returncode == check, proc.stderr
     return proc
-
-
-def read_run(run_dir):
-    """(run.json, [cells.jsonl rows]) of a run directory; every line must parse."""
-    run_dir = pathlib.Path(run_dir)
-    run = json.loads((run_dir / "run.json").read_text())
-    path = run_dir / "cells.jsonl"
-    lines = path.read_text().splitlines() if path.exists() else []
-    return run, [json.loads(line) for line in lines]
 
 
 def assert_unmeasured(cell):

@@ -6,12 +6,11 @@ of malformed or future-schema run directories, and `merge` of malformed
 directories. (report and compare inputs are the scripts' tests.)
 """
 import json
-import pathlib
 import shutil
 
 import pytest
 
-from conftest import FAULT_DIR, TALLY, run_allocmark
+from conftest import TALLY, run_allocmark
 
 TINY = ["--workloads", "^churn$", "--heaps", "malloc", "--profile", "smoke", "--allocators", "glibc",
         "--param", "ops=200", "--param", "live_objects=20"]

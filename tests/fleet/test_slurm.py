@@ -5,32 +5,24 @@ not in a container: ALLOCMARK names the command), the merge job waits for it
 with --dependency=afterok, and the merged run must hold exactly the cells of an
 unsharded run of the same matrix.
 """
-import json
 import os
 import pathlib
 import re
 import subprocess
+
+import sys
 
 import pytest
 
 from local_slurm import LocalSlurm
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from run_files import cell_set, read_run  # noqa: E402
 BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", REPO / "build"))
 SLURM_SH = REPO / "docker/fleet/slurm.sh"
 MATRIX = ["--profile", "smoke", "--threads", "1,2", "--reps", "1"]
 SHARDS = 3
-
-
-def read_run(run_dir):
-    run = json.loads((run_dir / "run.json").read_text())
-    cells = [json.loads(line) for line in (run_dir / "cells.jsonl").read_text().splitlines()]
-    return run, cells
-
-
-def cell_set(cells):
-    return sorted((c["cell_id"], c["workload"], json.dumps(c["params"], sort_keys=True), c["threads"],
-                   c["heap"], c["allocator"], c["rep"]) for c in cells)
 
 
 @pytest.fixture(scope="module")
