@@ -110,6 +110,7 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
   ChildSpec spec;
   // `allocmark exec` cells measure a command: the same options, no workload.
   const bool exec = !cell.command.empty();
+  if (exec) row["command"] = cell.command;
   spec.argv = {options.child_path, exec ? "exec" : "run"};
   for (std::string& arg : ChildCellArgs(cell, allocator)) spec.argv.push_back(std::move(arg));
   spec.argv.insert(spec.argv.end(), {"--out", child_json.string(), "--timeseries", series.string(),

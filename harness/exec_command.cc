@@ -6,8 +6,12 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "harness/allocator_choice.h"
+#include "harness/cell_loop.h"
 #include "harness/cell_runner.h"
 #include "harness/child_process.h"
 #include "harness/environment.h"
@@ -100,34 +104,23 @@ int ExecCommand(ExecOptions o) {
 
   CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, 0};
   std::cerr << "allocmark: " << store.dir().string() << ": " << cells.size() << " cells to run\n";
+  std::set<std::string> done;
   std::vector<nlohmann::json> rows;
-  for (const auto& cell : cells) {
-    if (StopRequested()) break;
-    const AllocatorChoice& a = *std::find_if(allocators.begin(), allocators.end(),
-                                             [&](const auto& c) { return c.name == cell.allocator; });
-    std::cerr << "[" << rows.size() + 1 << "/" << cells.size() << "] " << name << " " << a.name
-              << " rep " << cell.rep + 1 << "/" << o.reps << " ... " << std::flush;
-    nlohmann::json row = RunCell(cell, a, cro, store);
-    if (StopRequested() && row.value("status", "") != "ok") {
-      std::cerr << "interrupted\n";
-      break;
-    }
-    row["command"] = o.command;
-    store.AppendCell(row);
-    rows.push_back(row);
-    if (row["status"] == "ok")
-      std::cerr << "ok " << row.value("wall_s", 0.0) << " s\n";
-    else
-      std::cerr << "FAILED: " << row.value("error", "") << "\n";
-  }
+  std::string reps_label = "/";
+  reps_label += std::to_string(o.reps);
+  RunCells(cells, allocators, cro, store, false, reps_label, done, rows);
   bool interrupted = StopRequested();
   run["status"] = interrupted ? "interrupted" : "complete";
   run["finished_at"] = Now();
+  run["load_average_end"] = LoadAverage();
   run["cells_recorded"] = rows.size();
   store.WriteRunJson(run);
   std::cout << FormatSummary(rows);
   std::cout << "results: " << store.dir().string() << "\n";
-  if (interrupted) return 130;
+  if (interrupted) {
+    std::cerr << "allocmark: interrupted; the finished cells are kept in " << store.dir().string() << "\n";
+    return 130;
+  }
   bool failed = std::any_of(rows.begin(), rows.end(),
                             [](const auto& r) { return r.value("status", "") != "ok"; });
   return failed ? kExitCellsFailed : 0;

@@ -1,0 +1,68 @@
+#include "harness/cell_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "harness/callgrind.h"
+#include "harness/child_process.h"
+
+namespace allocmark {
+namespace {
+
+std::string Clock(double s) {
+  long t = static_cast<long>(s + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+
+}  // namespace
+
+bool RunCells(const std::vector<Cell>& cells, const std::vector<AllocatorChoice>& allocators,
+              const CellRunOptions& cro, const RunStore& store, bool callgrind,
+              const std::string& rep_suffix, std::set<std::string>& done,
+              std::vector<nlohmann::json>& rows) {
+  std::size_t todo = 0;
+  for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
+  auto start = std::chrono::steady_clock::now();
+  std::size_t finished = 0;
+  for (const auto& cell : cells) {
+    if (done.contains(cell.id)) continue;
+    if (StopRequested()) return false;
+    const AllocatorChoice& a = *std::find_if(allocators.begin(), allocators.end(),
+                                             [&](const auto& c) { return c.name == cell.allocator; });
+    std::cerr << "[" << finished + 1 << "/" << todo << "] " << cell.workload << " threads=" << cell.threads
+              << " heap=" << cell.heap << " " << cell.allocator << " rep " << cell.rep + 1 << rep_suffix
+              << " ... " << std::flush;
+    nlohmann::json row = RunCell(cell, a, cro, store);
+    if (StopRequested() && row.value("status", "") != "ok") {
+      std::cerr << "interrupted\n";
+      return false;
+    }
+    if (callgrind && cell.rep == 0 && row.value("status", "") == "ok") {
+      std::cerr << "ok " << row.value("wall_s", 0.0) << " s; callgrind ... " << std::flush;
+      row.update(CountInstructions(cell, a, cro, store));
+    }
+    store.AppendCell(row);
+    done.insert(cell.id);
+    rows.push_back(row);
+    ++finished;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double left = elapsed / static_cast<double>(finished) * static_cast<double>(todo - finished);
+    if (row["status"] != "ok") {
+      std::cerr << "FAILED: " << row.value("error", "");
+    } else if (row.contains("instructions_per_op")) {
+      std::cerr << row["instructions_per_op"].get<double>() << " instructions/op";
+    } else if (row.contains("callgrind_error")) {
+      std::cerr << "callgrind failed: " << row["callgrind_error"].get<std::string>();
+    } else {
+      std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
+    }
+    std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left) << "\n";
+  }
+  return !StopRequested();
+}
+
+}  // namespace allocmark
