@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <utility>
 
 #include "harness/callgrind.h"
 #include "harness/child_process.h"
@@ -63,6 +64,25 @@ bool RunCells(const std::vector<Cell>& cells, const std::vector<AllocatorChoice>
     std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left) << "\n";
   }
   return !StopRequested();
+}
+
+void ReadFinishedCells(const RunStore& store, std::set<std::string>& done,
+                       std::vector<nlohmann::json>& rows) {
+  for (auto& row : store.ReadCells()) {
+    done.insert(row.value("cell_id", ""));
+    rows.push_back(std::move(row));
+  }
+}
+
+nlohmann::json NewRunJson(const RunStore& store, const std::string& command_line,
+                          nlohmann::json environment, nlohmann::json warnings) {
+  return {{"schema_version", kSchemaVersion},
+          {"run_id", store.dir().filename().string()},
+          {"tool", "allocmark"},
+          {"command_line", command_line},
+          {"started_at", Now()},
+          {"environment", std::move(environment)},
+          {"warnings", std::move(warnings)}};
 }
 
 }  // namespace allocmark

@@ -25,6 +25,15 @@ bool RunCells(const std::vector<Cell>& cells, const std::vector<AllocatorChoice>
               const std::string& rep_suffix, std::set<std::string>& done,
               std::vector<nlohmann::json>& rows);
 
+// The rows a resumed run already has in cells.jsonl, and their cell ids.
+void ReadFinishedCells(const RunStore& store, std::set<std::string>& done,
+                       std::vector<nlohmann::json>& rows);
+
+// The fields every new run.json starts with: schema version, run id, tool,
+// command line, start time, the environment and its warnings.
+nlohmann::json NewRunJson(const RunStore& store, const std::string& command_line,
+                          nlohmann::json environment, nlohmann::json warnings);
+
 }  // namespace allocmark
 
 #endif  // ALLOCMARK_HARNESS_CELL_LOOP_H_

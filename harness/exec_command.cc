@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -42,9 +43,51 @@ std::string DefaultName(const std::string& path) {
   return base;
 }
 
+// The options an exec run was started with, from its run.json, for --resume:
+// the command, its name, repetitions, limits and the allocators it measured
+// (a user's library again as NAME=/path).
+ExecOptions OptionsFromJson(const nlohmann::json& run, const std::string& resume) {
+  if (run.value("schema_version", 0) != kSchemaVersion)
+    throw UsageError(resume + "/run.json: schema version " +
+                     run.value("schema_version", nlohmann::json(0)).dump() + " is not " +
+                     std::to_string(kSchemaVersion));
+  if (!run.contains("exec")) throw UsageError(resume + "/run.json: not an exec run (resume it with allocmark run --resume)");
+  ExecOptions o;
+  try {
+    const auto& e = run.at("exec");
+    o.command = e.at("command").get<std::vector<std::string>>();
+    o.name = e.at("name").get<std::string>();
+    o.reps = e.at("reps").get<int>();
+    o.timeout_s = e.at("timeout_s").get<double>();
+    o.sample_interval_us = e.at("sample_interval_us").get<int>();
+    for (const auto& a : run.at("allocators")) {
+      const auto name = a.at("name").get<std::string>();
+      if (a.value("user_library", false))
+        o.custom_allocators.push_back(name + "=" + a.at("library").get<std::string>());
+      else
+        o.allocators.push_back(name);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(resume + "/run.json: malformed exec block (" + std::string(e.what()) + ")");
+  }
+  if (o.command.empty()) throw UsageError(resume + "/run.json: the exec block has no command");
+  o.resume = resume;
+  return o;
+}
+
 }  // namespace
 
 int ExecCommand(ExecOptions o) {
+  std::optional<RunStore> resumed;
+  nlohmann::json run;
+  if (!o.resume.empty()) {
+    if (!o.command.empty()) throw UsageError("--resume takes no command: the run's own is used");
+    resumed = RunStore::Open(o.resume);
+    run = resumed->ReadRunJson();
+    std::string command_line = o.command_line;
+    o = OptionsFromJson(run, o.resume);
+    o.command_line = command_line;
+  }
   if (o.command.empty()) throw UsageError("exec needs a command after --, e.g. allocmark exec -- python3 -c 1");
   std::string path = FindExecutable(o.command[0]);
   if (path.empty())
@@ -66,7 +109,7 @@ int ExecCommand(ExecOptions o) {
     std::cerr << "allocmark: interrupted while probing the allocators; nothing was written\n";
     return 130;
   }
-  RunStore store = RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
+  RunStore store = resumed ? *resumed : RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
 
   // Repetitions interleaved as in `run`: A B C, then C B A, ...
   std::vector<Cell> cells;
@@ -81,21 +124,21 @@ int ExecCommand(ExecOptions o) {
     }
   }
 
-  nlohmann::json env = CollectEnvironment();
-  nlohmann::json run = {{"schema_version", kSchemaVersion},
-                        {"run_id", store.dir().filename().string()},
-                        {"tool", "allocmark"},
-                        {"command_line", o.command_line},
-                        {"started_at", Now()},
-                        {"environment", env},
-                        {"warnings", EnvironmentWarnings(env)},
-                        {"exec", {{"command", o.command}, {"name", name}, {"reps", o.reps},
-                                  {"timeout_s", o.timeout_s},
-                                  {"sample_interval_us", o.sample_interval_us}}}};
-  std::string shown;
-  for (const auto& arg : o.command) shown += (shown.empty() ? "" : " ") + arg;
-  run["workloads"][name] = {{"summary", "allocmark exec: " + shown}, {"ops_unit", "runs"}};
-  run["allocators"] = AllocatorsJson(allocators);
+  std::set<std::string> done;
+  std::vector<nlohmann::json> rows;
+  if (resumed) {
+    ReadFinishedCells(store, done, rows);
+  } else {
+    nlohmann::json env = CollectEnvironment();
+    nlohmann::json warnings = EnvironmentWarnings(env);
+    run = NewRunJson(store, o.command_line, std::move(env), std::move(warnings));
+    run["exec"] = {{"command", o.command}, {"name", name}, {"reps", o.reps}, {"timeout_s", o.timeout_s},
+                   {"sample_interval_us", o.sample_interval_us}};
+    std::string shown;
+    for (const auto& arg : o.command) shown += (shown.empty() ? "" : " ") + arg;
+    run["workloads"][name] = {{"summary", "allocmark exec: " + shown}, {"ops_unit", "runs"}};
+    run["allocators"] = AllocatorsJson(allocators);
+  }
   run["status"] = "running";
   run["cells_planned"] = cells.size();
   store.WriteRunJson(run);
@@ -103,9 +146,10 @@ int ExecCommand(ExecOptions o) {
   for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
 
   CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, 0};
-  std::cerr << "allocmark: " << store.dir().string() << ": " << cells.size() << " cells to run\n";
-  std::set<std::string> done;
-  std::vector<nlohmann::json> rows;
+  std::size_t todo = 0;
+  for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
+  std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of " << cells.size()
+            << " cells to run\n";
   std::string reps_label = "/";
   reps_label += std::to_string(o.reps);
   RunCells(cells, allocators, cro, store, false, reps_label, done, rows);
@@ -118,7 +162,8 @@ int ExecCommand(ExecOptions o) {
   std::cout << FormatSummary(rows);
   std::cout << "results: " << store.dir().string() << "\n";
   if (interrupted) {
-    std::cerr << "allocmark: interrupted; the finished cells are kept in " << store.dir().string() << "\n";
+    std::cerr << "allocmark: interrupted; finished cells are kept. Continue with: allocmark exec --resume "
+              << store.dir().string() << "\n";
     return 130;
   }
   bool failed = std::any_of(rows.begin(), rows.end(),

@@ -106,7 +106,9 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("--timeout", exec.timeout_s, "per-cell time limit in seconds")->capture_default_str();
   exec_cmd->add_option("--sample-interval-us", exec.sample_interval_us, "RSS sampling interval")
       ->capture_default_str();
-  exec_cmd->add_option("command", exec.command, "the command and its arguments, after --")->required();
+  exec_cmd->add_option("--resume", exec.resume,
+                       "complete the exec run in this directory: only missing cells run");
+  exec_cmd->add_option("command", exec.command, "the command and its arguments, after --");
 
   std::string merge_out;
   std::vector<std::string> merge_shards;

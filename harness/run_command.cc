@@ -210,20 +210,12 @@ int RunCommand(RunOptions o) {
   std::set<std::string> done;
   std::vector<nlohmann::json> rows;
   if (resumed) {
-    for (auto& row : store.ReadCells()) {
-      done.insert(row.value("cell_id", ""));
-      rows.push_back(std::move(row));
-    }
+    ReadFinishedCells(store, done, rows);
   } else {
     nlohmann::json env = CollectEnvironment();
-    run = {{"schema_version", kSchemaVersion},
-           {"run_id", store.dir().filename().string()},
-           {"tool", "allocmark"},
-           {"command_line", o.command_line},
-           {"started_at", Now()},
-           {"environment", env},
-           {"warnings", Warnings(env, o)},
-           {"matrix", OptionsToJson(o)}};
+    nlohmann::json warnings = Warnings(env, o);
+    run = NewRunJson(store, o.command_line, std::move(env), std::move(warnings));
+    run["matrix"] = OptionsToJson(o);
     if (!o.shard.empty()) {
       Shard s = ParseShard(o.shard);
       run["shard"] = {{"index", s.index}, {"count", s.count}};

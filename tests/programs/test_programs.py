@@ -2,8 +2,10 @@
 import json
 import os
 import pathlib
+import signal
 import socket
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -143,3 +145,61 @@ def test_redis_picks_another_port_when_one_is_taken(tmp_path):
     finally:
         taken.close()
     assert redis_servers() <= before
+
+
+def test_an_interrupted_exec_run_resumes_to_the_whole_cell_set(tmp_path):
+    results = tmp_path / "results"
+    command = [PYTHON, "-c", "import time; x = [bytearray(1000) for _ in range(1000)]; time.sleep(0.3)"]
+    proc = allocmark("exec", "--allocators", "glibc", "--reps", "4", "--out", str(results), "--run-id", "whole",
+                     "--", *command)
+    assert proc.returncode == 0, proc.stderr
+    whole = sorted(json.loads(line)["cell_id"] for line in (results / "whole" / "cells.jsonl").read_text().splitlines())
+
+    driver = subprocess.Popen([str(ALLOCMARK), "exec", "--allocators", "glibc", "--reps", "4", "--out", str(results),
+                               "--run-id", "part", "--", *command],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    cells = results / "part" / "cells.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not cells.exists() or len(cells.read_text().splitlines()) < 2):
+        time.sleep(0.02)
+    os.killpg(driver.pid, signal.SIGINT)
+    _, stderr = driver.communicate(timeout=60)
+    assert driver.returncode == 130, stderr
+    assert f"allocmark exec --resume {results / 'part'}" in stderr
+    kept = cells.read_text()
+    assert 2 <= len(kept.splitlines()) < 4
+    assert json.loads((results / "part" / "run.json").read_text())["status"] == "interrupted"
+
+    proc = allocmark("exec", "--resume", str(results / "part"))
+    assert proc.returncode == 0, proc.stderr
+    assert f"{4 - len(kept.splitlines())} of 4 cells to run" in proc.stderr
+    final = cells.read_text()
+    assert final.startswith(kept), "a finished cell changed"
+    assert sorted(json.loads(line)["cell_id"] for line in final.splitlines()) == whole
+    run = json.loads((results / "part" / "run.json").read_text())
+    assert run["status"] == "complete" and run["cells_recorded"] == 4
+    assert all(json.loads(line)["status"] == "ok" for line in final.splitlines())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--resume", "/nonexistent/run"], "/nonexistent/run"),
+    (["--resume", "RUN", "--", "/bin/true"], "--resume takes no command"),
+])
+def test_exec_resume_refuses_bad_input(tmp_path, args, message):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text(json.dumps({"schema_version": 1, "matrix": {}}))
+    args = [str(run_dir) if a == "RUN" else a for a in args]
+    proc = allocmark("exec", *args)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+
+
+def test_exec_resume_of_a_run_that_is_not_an_exec_run(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text(json.dumps({"schema_version": 1, "matrix": {}}))
+    proc = allocmark("exec", "--resume", str(run_dir))
+    assert proc.returncode == 2
+    assert "not an exec run" in proc.stderr
