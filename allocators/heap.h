@@ -31,12 +31,12 @@ namespace allocmark {
 
 template <class H>
 concept Heap = std::default_initializable<H> &&
-               requires(H h, std::size_t n, std::size_t a, void* p) {
-                 { h.Allocate(n, a) } -> std::same_as<void*>;
-                 h.Deallocate(p, n, a);
-                 h.Reset();
-                 { H::kName } -> std::convertible_to<const char*>;
-               };
+    requires(H h, std::size_t n, std::size_t a, void* p) {
+  { h.Allocate(n, a) } -> std::same_as<void*>;
+  h.Deallocate(p, n, a);
+  h.Reset();
+  { H::kName } -> std::convertible_to<const char*>;
+};
 
 // The heap that goes to the process allocator: malloc/free, or
 // aligned_alloc when the alignment exceeds what malloc guarantees.
@@ -46,7 +46,8 @@ class MallocHeap {
   static constexpr bool kCrossThreadFree = true;
 
   void* Allocate(std::size_t size_bytes, std::size_t align_bytes) {
-    if (align_bytes <= alignof(std::max_align_t)) return std::malloc(size_bytes);
+    if (align_bytes <= alignof(std::max_align_t))
+      return std::malloc(size_bytes);
     // aligned_alloc wants a size that is a multiple of the alignment.
     std::size_t rounded = (size_bytes + align_bytes - 1) & ~(align_bytes - 1);
     return std::aligned_alloc(align_bytes, rounded);

@@ -37,7 +37,8 @@ std::string JemallocVersion() {
   auto mallctl = Lookup<Mallctl>("mallctl");
   const char* version = nullptr;
   std::size_t size = sizeof(version);
-  if (mallctl == nullptr || mallctl("version", &version, &size, nullptr, 0) != 0)
+  if (mallctl == nullptr ||
+      mallctl("version", &version, &size, nullptr, 0) != 0)
     return "";
   return version;
 }
@@ -99,9 +100,9 @@ std::string MimallocVersion() {
 }
 
 AllocatorStats MimallocStats() {
-  using ProcessInfo = void (*)(std::size_t*, std::size_t*, std::size_t*,
-                               std::size_t*, std::size_t*, std::size_t*,
-                               std::size_t*, std::size_t*);
+  using ProcessInfo =
+      void (*)(std::size_t*, std::size_t*, std::size_t*, std::size_t*,
+               std::size_t*, std::size_t*, std::size_t*, std::size_t*);
   auto info = Lookup<ProcessInfo>("mi_process_info");
   if (info == nullptr) return {};
   std::size_t elapsed_ms, user_ms, system_ms, rss, peak_rss, commit,
@@ -117,8 +118,8 @@ AllocatorStats MimallocStats() {
 
 constexpr std::array<ProcessAllocator, 4> kProcessAllocators = {{
     {"glibc", "", "libc6", "", GlibcVersion, GlibcStats},
-    {"jemalloc", "libjemalloc.so.2", "libjemalloc2", "mallctl",
-     JemallocVersion, JemallocStats},
+    {"jemalloc", "libjemalloc.so.2", "libjemalloc2", "mallctl", JemallocVersion,
+     JemallocStats},
     {"tcmalloc", "libtcmalloc_minimal.so.4", "libtcmalloc-minimal4",
      "MallocExtension_GetNumericProperty", TcmallocVersion, TcmallocStats},
     {"mimalloc", "libmimalloc.so.2", "libmimalloc2.0", "mi_version",
@@ -152,13 +153,15 @@ std::optional<std::string> FindLibrary(const ProcessAllocator& allocator) {
   if (allocator.soname.empty()) return std::string();
   // The multiarch directory is the one libc itself was loaded from.
   std::filesystem::path libc_dir =
-      std::filesystem::path(ObjectOf(reinterpret_cast<const void*>(&gnu_get_libc_version)))
+      std::filesystem::path(
+          ObjectOf(reinterpret_cast<const void*>(&gnu_get_libc_version)))
           .parent_path();
   std::string triplet = libc_dir.filename().string();
   for (const std::filesystem::path& dir :
        {std::filesystem::path("/usr/lib") / triplet,
         std::filesystem::path("/lib") / triplet,
-        std::filesystem::path("/usr/local/lib"), std::filesystem::path("/usr/lib"),
+        std::filesystem::path("/usr/local/lib"),
+        std::filesystem::path("/usr/lib"),
         std::filesystem::path("/usr/lib64")}) {
     std::filesystem::path candidate = dir / allocator.soname;
     if (access(candidate.c_str(), R_OK) == 0) return candidate.string();

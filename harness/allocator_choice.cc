@@ -17,44 +17,52 @@ namespace {
 
 std::string KnownNames() {
   std::string known;
-  for (const auto& a : ProcessAllocators()) known += (known.empty() ? "" : ", ") + std::string(a.name);
+  for (const auto& a : ProcessAllocators())
+    known += (known.empty() ? "" : ", ") + std::string(a.name);
   return known;
 }
 
 bool ValidName(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
 AllocatorChoice FromTable(const ProcessAllocator& a) {
   auto library = FindLibrary(a);
   if (!library)
-    throw UsageError("allocator '" + std::string(a.name) + "' is not installed (" +
-                     std::string(a.soname) + " not found): apt-get install " +
+    throw UsageError("allocator '" + std::string(a.name) +
+                     "' is not installed (" + std::string(a.soname) +
+                     " not found): apt-get install " +
                      std::string(a.debian_package));
   return {std::string(a.name), *library, &a, false, {}};
 }
 
 }  // namespace
 
-std::vector<AllocatorChoice> ResolveAllocators(const std::vector<std::string>& names,
-                                               const std::vector<std::string>& custom) {
+std::vector<AllocatorChoice> ResolveAllocators(
+    const std::vector<std::string>& names,
+    const std::vector<std::string>& custom) {
   std::vector<AllocatorChoice> user;
   for (const auto& arg : custom) {
     auto eq = arg.find('=');
     if (eq == std::string::npos)
-      throw UsageError("--allocator takes NAME=/path/lib.so, got '" + arg + "'");
+      throw UsageError("--allocator takes NAME=/path/lib.so, got '" + arg +
+                       "'");
     AllocatorChoice c;
     c.name = arg.substr(0, eq);
     c.library = arg.substr(eq + 1);
     c.known = FindProcessAllocator(c.name);
     c.user_library = true;
     if (!ValidName(c.name))
-      throw UsageError("--allocator " + arg + ": NAME may use letters, digits, '-', '_' and '.'");
-    if (c.name == "glibc") throw UsageError("--allocator glibc=...: glibc is never preloaded");
+      throw UsageError("--allocator " + arg +
+                       ": NAME may use letters, digits, '-', '_' and '.'");
+    if (c.name == "glibc")
+      throw UsageError("--allocator glibc=...: glibc is never preloaded");
     if (c.library.empty() || access(c.library.c_str(), R_OK) != 0)
-      throw UsageError("--allocator " + arg + ": no such file '" + c.library + "'");
+      throw UsageError("--allocator " + arg + ": no such file '" + c.library +
+                       "'");
     c.library = std::filesystem::absolute(c.library).string();
     user.push_back(std::move(c));
   }
@@ -78,21 +86,24 @@ std::vector<AllocatorChoice> ResolveAllocators(const std::vector<std::string>& n
     return chosen;
   }
   for (const auto& name : names) {
-    if (std::any_of(chosen.begin(), chosen.end(), [&](const auto& c) { return c.name == name; }))
+    if (std::any_of(chosen.begin(), chosen.end(),
+                    [&](const auto& c) { return c.name == name; }))
       throw UsageError("allocator '" + name + "' is named twice");
     if (const AllocatorChoice* u = find_user(name)) {
       chosen.push_back(*u);
     } else if (const ProcessAllocator* a = FindProcessAllocator(name)) {
       chosen.push_back(FromTable(*a));
     } else {
-      throw UsageError("unknown allocator '" + name + "' (known: " + KnownNames() +
-                       "; or name a library with --allocator NAME=/path/lib.so)");
+      throw UsageError(
+          "unknown allocator '" + name + "' (known: " + KnownNames() +
+          "; or name a library with --allocator NAME=/path/lib.so)");
     }
   }
   return chosen;
 }
 
-std::map<std::string, std::optional<std::string>> PreloadEnvironment(const AllocatorChoice& choice) {
+std::map<std::string, std::optional<std::string>> PreloadEnvironment(
+    const AllocatorChoice& choice) {
   // glibc runs with no preload at all: an LD_PRELOAD inherited from the
   // user's shell would otherwise measure something else under its name.
   if (choice.library.empty()) return {{"LD_PRELOAD", std::nullopt}};
@@ -125,16 +136,20 @@ void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice) {
     if (!line.empty() && line[0] == '{') last = line;
   j = nlohmann::json::parse(last, nullptr, false);
   if (!outcome.ok() || j.is_discarded()) {
-    std::string what = outcome.ok() ? "printed no proof" : outcome.Describe(spec);
-    throw UsageError("probing allocator '" + choice.name + "' failed: the probe " + what);
+    std::string what =
+        outcome.ok() ? "printed no proof" : outcome.Describe(spec);
+    throw UsageError("probing allocator '" + choice.name +
+                     "' failed: the probe " + what);
   }
-  choice.probe = {j.value("allocator", ""), j.value("library", ""), j.value("version", "")};
+  choice.probe = {j.value("allocator", ""), j.value("library", ""),
+                  j.value("version", "")};
   if (choice.user_library) {
     std::error_code ec;
     auto wanted = std::filesystem::canonical(choice.library, ec).string();
     if (choice.probe.library != wanted)
       throw UsageError("--allocator " + choice.name + "=" + choice.library +
-                       ": the library does not serve malloc when preloaded (malloc came from " +
+                       ": the library does not serve malloc when preloaded "
+                       "(malloc came from " +
                        choice.probe.library + ")");
   }
 }

@@ -28,8 +28,9 @@ struct AllocatorChoice {
 // user's); `custom`: the NAME=/path arguments. Throws UsageError for an
 // unknown name, an allocator that is not installed (naming its Debian
 // package), a path that does not exist.
-std::vector<AllocatorChoice> ResolveAllocators(const std::vector<std::string>& names,
-                                               const std::vector<std::string>& custom);
+std::vector<AllocatorChoice> ResolveAllocators(
+    const std::vector<std::string>& names,
+    const std::vector<std::string>& custom);
 
 // Runs `child probe` with the choice preloaded and fills choice.probe.
 // Throws UsageError when a user-named library does not serve malloc; returns
@@ -37,7 +38,8 @@ std::vector<AllocatorChoice> ResolveAllocators(const std::vector<std::string>& n
 void ProbeAllocator(const std::string& child_path, AllocatorChoice& choice);
 
 // The environment changes that preload the choice into a child.
-std::map<std::string, std::optional<std::string>> PreloadEnvironment(const AllocatorChoice& choice);
+std::map<std::string, std::optional<std::string>> PreloadEnvironment(
+    const AllocatorChoice& choice);
 
 // run.json's "allocators" list: each allocator's name, library, whether the
 // user named the library, and what its probe proved (allocator, version).

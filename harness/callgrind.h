@@ -26,8 +26,10 @@ inline constexpr const char* kValgrind = "/usr/bin/valgrind";
 // {"instructions": Ir of the timed region, "instructions_per_op": Ir / ops,
 // "callgrind_allocator": what served malloc there} or, when the count could
 // not be taken, {"callgrind_error": why}. Files: logs/<cell>.callgrind.*.
-nlohmann::json CountInstructions(const Cell& cell, const AllocatorChoice& allocator,
-                                 const CellRunOptions& options, const RunStore& store);
+nlohmann::json CountInstructions(const Cell& cell,
+                                 const AllocatorChoice& allocator,
+                                 const CellRunOptions& options,
+                                 const RunStore& store);
 
 // The first number of the "totals:" (or "summary:") line of a callgrind
 // output file; empty when there is none. Exposed for tests.

@@ -21,7 +21,8 @@ std::string Clock(double s) {
 
 }  // namespace
 
-bool RunCells(const std::vector<Cell>& cells, const std::vector<AllocatorChoice>& allocators,
+bool RunCells(const std::vector<Cell>& cells,
+              const std::vector<AllocatorChoice>& allocators,
               const CellRunOptions& cro, const RunStore& store, bool callgrind,
               const std::string& rep_suffix, std::set<std::string>& done,
               std::vector<nlohmann::json>& rows) {
@@ -32,10 +33,12 @@ bool RunCells(const std::vector<Cell>& cells, const std::vector<AllocatorChoice>
   for (const auto& cell : cells) {
     if (done.contains(cell.id)) continue;
     if (StopRequested()) return false;
-    const AllocatorChoice& a = *std::find_if(allocators.begin(), allocators.end(),
-                                             [&](const auto& c) { return c.name == cell.allocator; });
-    std::cerr << "[" << finished + 1 << "/" << todo << "] " << cell.workload << " threads=" << cell.threads
-              << " heap=" << cell.heap << " " << cell.allocator << " rep " << cell.rep + 1 << rep_suffix
+    const AllocatorChoice& a =
+        *std::find_if(allocators.begin(), allocators.end(),
+                      [&](const auto& c) { return c.name == cell.allocator; });
+    std::cerr << "[" << finished + 1 << "/" << todo << "] " << cell.workload
+              << " threads=" << cell.threads << " heap=" << cell.heap << " "
+              << cell.allocator << " rep " << cell.rep + 1 << rep_suffix
               << " ... " << std::flush;
     nlohmann::json row = RunCell(cell, a, cro, store);
     if (StopRequested() && row.value("status", "") != "ok") {
@@ -43,25 +46,32 @@ bool RunCells(const std::vector<Cell>& cells, const std::vector<AllocatorChoice>
       return false;
     }
     if (callgrind && cell.rep == 0 && row.value("status", "") == "ok") {
-      std::cerr << "ok " << row.value("wall_s", 0.0) << " s; callgrind ... " << std::flush;
+      std::cerr << "ok " << row.value("wall_s", 0.0) << " s; callgrind ... "
+                << std::flush;
       row.update(CountInstructions(cell, a, cro, store));
     }
     store.AppendCell(row);
     done.insert(cell.id);
     rows.push_back(row);
     ++finished;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double left = elapsed / static_cast<double>(finished) * static_cast<double>(todo - finished);
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    double left = elapsed / static_cast<double>(finished) *
+                  static_cast<double>(todo - finished);
     if (row["status"] != "ok") {
       std::cerr << "FAILED: " << row.value("error", "");
     } else if (row.contains("instructions_per_op")) {
-      std::cerr << row["instructions_per_op"].get<double>() << " instructions/op";
+      std::cerr << row["instructions_per_op"].get<double>()
+                << " instructions/op";
     } else if (row.contains("callgrind_error")) {
-      std::cerr << "callgrind failed: " << row["callgrind_error"].get<std::string>();
+      std::cerr << "callgrind failed: "
+                << row["callgrind_error"].get<std::string>();
     } else {
       std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
     }
-    std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left) << "\n";
+    std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left)
+              << "\n";
   }
   return !StopRequested();
 }
@@ -74,7 +84,8 @@ void ReadFinishedCells(const RunStore& store, std::set<std::string>& done,
   }
 }
 
-nlohmann::json NewRunJson(const RunStore& store, const std::string& command_line,
+nlohmann::json NewRunJson(const RunStore& store,
+                          const std::string& command_line,
                           nlohmann::json environment, nlohmann::json warnings) {
   return {{"schema_version", kSchemaVersion},
           {"run_id", store.dir().filename().string()},

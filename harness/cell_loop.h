@@ -20,7 +20,8 @@ namespace allocmark {
 // store and to `rows` as it finishes. With `callgrind`, rep 0 of each ok cell
 // is also counted under callgrind and the count joins its row. Returns false
 // when a stop was requested.
-bool RunCells(const std::vector<Cell>& cells, const std::vector<AllocatorChoice>& allocators,
+bool RunCells(const std::vector<Cell>& cells,
+              const std::vector<AllocatorChoice>& allocators,
               const CellRunOptions& cro, const RunStore& store, bool callgrind,
               const std::string& rep_suffix, std::set<std::string>& done,
               std::vector<nlohmann::json>& rows);
@@ -31,7 +32,8 @@ void ReadFinishedCells(const RunStore& store, std::set<std::string>& done,
 
 // The fields every new run.json starts with: schema version, run id, tool,
 // command line, start time, the environment and its warnings.
-nlohmann::json NewRunJson(const RunStore& store, const std::string& command_line,
+nlohmann::json NewRunJson(const RunStore& store,
+                          const std::string& command_line,
                           nlohmann::json environment, nlohmann::json warnings);
 
 }  // namespace allocmark

@@ -36,9 +36,10 @@ void Fail(nlohmann::json& row, const std::string& reason) {
 
 }  // namespace
 
-void FoldChildJson(const nlohmann::json& child, const AllocatorChoice& allocator,
-                   nlohmann::json& row) {
-  if (!child.is_object() || !child.contains("benchmarks") || child["benchmarks"].empty())
+void FoldChildJson(const nlohmann::json& child,
+                   const AllocatorChoice& allocator, nlohmann::json& row) {
+  if (!child.is_object() || !child.contains("benchmarks") ||
+      child["benchmarks"].empty())
     return Fail(row, "the child wrote no benchmark result");
   const auto& context = child.value("context", nlohmann::json::object());
   std::string served_by = context.value("malloc_allocator", "");
@@ -48,22 +49,42 @@ void FoldChildJson(const nlohmann::json& child, const AllocatorChoice& allocator
   row["allocator_version"] = context.value("malloc_version", "");
   row["request_checksum"] = context.value("request_checksum", "");
   if (allocator.known != nullptr && served_by != allocator.known->name)
-    return Fail(row, "malloc is served by " + served_by + " (" + library + "), not " + allocator.name);
-  if (allocator.user_library && library != std::filesystem::weakly_canonical(allocator.library).string())
-    return Fail(row, "malloc is served by " + library + ", not " + allocator.library);
+    return Fail(row, "malloc is served by " + served_by + " (" + library +
+                         "), not " + allocator.name);
+  if (allocator.user_library &&
+      library != std::filesystem::weakly_canonical(allocator.library).string())
+    return Fail(
+        row, "malloc is served by " + library + ", not " + allocator.library);
 
   const auto& b = child["benchmarks"][0];
-  if (b.value("error_occurred", false)) return Fail(row, b.value("error_message", "the workload failed"));
-  static const char* kFigures[] = {"ops", "ops_per_s", "peak_rss_bytes", "baseline_rss_bytes",
-                                   "peak_live_bytes", "fragmentation", "frag_time_avg",
-                                   "frag_at_peak_live", "frag_at_peak_rss", "frag_max_over_max",
-                                   "user_s", "sys_s",
-                                   "page_faults", "major_page_faults", "latency_samples",
-                                   "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"};
+  if (b.value("error_occurred", false))
+    return Fail(row, b.value("error_message", "the workload failed"));
+  static const char* kFigures[] = {"ops",
+                                   "ops_per_s",
+                                   "peak_rss_bytes",
+                                   "baseline_rss_bytes",
+                                   "peak_live_bytes",
+                                   "fragmentation",
+                                   "frag_time_avg",
+                                   "frag_at_peak_live",
+                                   "frag_at_peak_rss",
+                                   "frag_max_over_max",
+                                   "user_s",
+                                   "sys_s",
+                                   "page_faults",
+                                   "major_page_faults",
+                                   "latency_samples",
+                                   "p50_ns",
+                                   "p90_ns",
+                                   "p99_ns",
+                                   "p999_ns",
+                                   "max_ns"};
   for (const char* key : kFigures)
     if (b.contains(key)) row[key] = b[key];
-  row["wall_s"] = ToSeconds(b.value("real_time", 0.0), b.value("time_unit", "ns"));
-  nlohmann::json stats = nlohmann::json::object(), counters = nlohmann::json::object();
+  row["wall_s"] =
+      ToSeconds(b.value("real_time", 0.0), b.value("time_unit", "ns"));
+  nlohmann::json stats = nlohmann::json::object(),
+                 counters = nlohmann::json::object();
   for (const auto& [key, value] : b.items()) {
     if (key.rfind("stats.", 0) == 0) stats[key.substr(6)] = value;
     if (key.rfind("workload.", 0) == 0) counters[key.substr(9)] = value;
@@ -75,11 +96,14 @@ void FoldChildJson(const nlohmann::json& child, const AllocatorChoice& allocator
   row["status"] = "ok";
 }
 
-std::vector<std::string> ChildCellArgs(const Cell& cell, const AllocatorChoice& allocator) {
+std::vector<std::string> ChildCellArgs(const Cell& cell,
+                                       const AllocatorChoice& allocator) {
   std::vector<std::string> args;
   if (cell.command.empty())
-    args = {"--workload", cell.workload, "--heap", cell.heap, "--threads", std::to_string(cell.threads),
-            "--seed", std::to_string(cell.seed)};
+    args = {"--workload", cell.workload,
+            "--heap",     cell.heap,
+            "--threads",  std::to_string(cell.threads),
+            "--seed",     std::to_string(cell.seed)};
   for (const auto& [name, value] : cell.params) {
     args.push_back("--param");
     args.push_back(name + "=" + std::to_string(value));
@@ -97,11 +121,12 @@ std::vector<std::string> ChildCellArgs(const Cell& cell, const AllocatorChoice& 
 
 nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
                        const CellRunOptions& options, const RunStore& store) {
-  nlohmann::json row = {{"cell_id", cell.id},     {"workload", cell.workload},
-                        {"params", cell.params},  {"threads", cell.threads},
-                        {"heap", cell.heap},      {"allocator", cell.allocator},
-                        {"rep", cell.rep},        {"seed", cell.seed}};
-  std::filesystem::path child_json = store.dir() / "logs" / (cell.id + ".gbench.json");
+  nlohmann::json row = {{"cell_id", cell.id},    {"workload", cell.workload},
+                        {"params", cell.params}, {"threads", cell.threads},
+                        {"heap", cell.heap},     {"allocator", cell.allocator},
+                        {"rep", cell.rep},       {"seed", cell.seed}};
+  std::filesystem::path child_json =
+      store.dir() / "logs" / (cell.id + ".gbench.json");
   std::filesystem::path log = store.LogPath(cell.id);
   std::filesystem::path series = store.TimeseriesPath(cell.id);
   std::filesystem::remove(child_json);
@@ -112,9 +137,12 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
   const bool exec = !cell.command.empty();
   if (exec) row["command"] = cell.command;
   spec.argv = {options.child_path, exec ? "exec" : "run"};
-  for (std::string& arg : ChildCellArgs(cell, allocator)) spec.argv.push_back(std::move(arg));
-  spec.argv.insert(spec.argv.end(), {"--out", child_json.string(), "--timeseries", series.string(),
-                                     "--sample-interval-us", std::to_string(options.sample_interval_us)});
+  for (std::string& arg : ChildCellArgs(cell, allocator))
+    spec.argv.push_back(std::move(arg));
+  spec.argv.insert(
+      spec.argv.end(),
+      {"--out", child_json.string(), "--timeseries", series.string(),
+       "--sample-interval-us", std::to_string(options.sample_interval_us)});
   if (exec) {
     spec.argv.push_back("--");
     spec.argv.insert(spec.argv.end(), cell.command.begin(), cell.command.end());

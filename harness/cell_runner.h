@@ -16,8 +16,8 @@
 namespace allocmark {
 
 struct CellRunOptions {
-  std::string child_path;   // allocmark-child
-  double timeout_s = 600;   // per cell
+  std::string child_path;  // allocmark-child
+  double timeout_s = 600;  // per cell
   int sample_interval_us = 10000;
   std::int64_t max_rss_bytes = 0;  // 0: no limit
 };
@@ -29,13 +29,14 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
 // workload, heap, threads, seed and parameters; none for an exec cell but
 // its parameters) and which allocator the child must prove it met. The
 // caller adds where the output goes.
-std::vector<std::string> ChildCellArgs(const Cell& cell, const AllocatorChoice& allocator);
+std::vector<std::string> ChildCellArgs(const Cell& cell,
+                                       const AllocatorChoice& allocator);
 
 // Turns the child's Google Benchmark JSON into the figures of a row, checking
 // the allocator proof against `allocator`. Fills row["status"] and, when
 // failed, row["error"]. Exposed for tests.
-void FoldChildJson(const nlohmann::json& child, const AllocatorChoice& allocator,
-                   nlohmann::json& row);
+void FoldChildJson(const nlohmann::json& child,
+                   const AllocatorChoice& allocator, nlohmann::json& row);
 
 }  // namespace allocmark
 

@@ -12,7 +12,8 @@ namespace {
 
 class ExecInstance final : public WorkloadInstance {
  public:
-  explicit ExecInstance(std::vector<std::string> command) : command_(std::move(command)) {
+  explicit ExecInstance(std::vector<std::string> command)
+      : command_(std::move(command)) {
     for (const auto& arg : command_) {
       for (char c : arg) hash_.Add(static_cast<unsigned char>(c));
       hash_.Add(0);
@@ -37,7 +38,8 @@ class ExecInstance final : public WorkloadInstance {
       ctx.SetCounter("exit_code", exit->exit_code);
     }
     std::ifstream output(spec.output_path);
-    std::string text((std::istreambuf_iterator<char>(output)), std::istreambuf_iterator<char>());
+    std::string text((std::istreambuf_iterator<char>(output)),
+                     std::istreambuf_iterator<char>());
     std::cout << "--- output of " << command_[0] << "\n" << text << std::flush;
   }
 
@@ -48,8 +50,8 @@ class ExecInstance final : public WorkloadInstance {
 
 }  // namespace
 
-std::unique_ptr<WorkloadInstance> MakeExecInstance(const std::vector<std::string>& command,
-                                                   std::string* error) {
+std::unique_ptr<WorkloadInstance> MakeExecInstance(
+    const std::vector<std::string>& command, std::string* error) {
   std::string path = command.empty() ? "" : FindExecutable(command[0]);
   if (path.empty()) {
     *error = command.empty() ? "exec needs a command"

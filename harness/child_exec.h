@@ -18,8 +18,8 @@ namespace allocmark {
 
 // `command[0]` is a path or a name found in PATH. Returns nullptr, with the
 // reason in *error, when it is not an executable file.
-std::unique_ptr<WorkloadInstance> MakeExecInstance(const std::vector<std::string>& command,
-                                                   std::string* error);
+std::unique_ptr<WorkloadInstance> MakeExecInstance(
+    const std::vector<std::string>& command, std::string* error);
 
 }  // namespace allocmark
 

@@ -49,7 +49,8 @@ struct ChildOptions {
   int sample_interval_us = 10000;
   std::string expect_allocator;
   std::string expect_library;
-  std::vector<std::string> command;  // exec: the command measured instead of a workload
+  std::vector<std::string>
+      command;  // exec: the command measured instead of a workload
 };
 
 int Probe() {
@@ -120,22 +121,26 @@ int Run(const ChildOptions& o) {
   benchmark::AddCustomContext("malloc_version", proof.version);
 
   std::unique_ptr<Sampler> sampler;
-  std::string name = o.workload + "/heap:" + o.heap + "/threads:" + std::to_string(o.threads);
-  benchmark::RegisterBenchmark(name.c_str(), [&](benchmark::State& state) {
-    RunContext ctx(o.threads);
-    sampler = std::make_unique<Sampler>(ctx, std::chrono::microseconds(o.sample_interval_us));
-    CellMeasure measure;
-    measure.Begin();
-    sampler->Start();
-    for (auto _ : state) instance->Run(*heap, ctx);
-    sampler->Stop();
-    measure.End();
-    if (ctx.failed()) {
-      state.SkipWithError(ctx.failure().c_str());
-      return;
-    }
-    measure.Report(state, ctx, *sampler, ReadAllocatorStats(proof));
-  })
+  std::string name =
+      o.workload + "/heap:" + o.heap + "/threads:" + std::to_string(o.threads);
+  benchmark::RegisterBenchmark(
+      name.c_str(),
+      [&](benchmark::State& state) {
+        RunContext ctx(o.threads);
+        sampler = std::make_unique<Sampler>(
+            ctx, std::chrono::microseconds(o.sample_interval_us));
+        CellMeasure measure;
+        measure.Begin();
+        sampler->Start();
+        for (auto _ : state) instance->Run(*heap, ctx);
+        sampler->Stop();
+        measure.End();
+        if (ctx.failed()) {
+          state.SkipWithError(ctx.failure().c_str());
+          return;
+        }
+        measure.Report(state, ctx, *sampler, ReadAllocatorStats(proof));
+      })
       // One iteration is one whole, fixed run of the workload: the same
       // requests under every allocator, and a peak RSS that belongs to it.
       ->Iterations(1)
@@ -145,7 +150,8 @@ int Run(const ChildOptions& o) {
       ->Unit(benchmark::kMillisecond);
 
   std::string out_flag = "--benchmark_out=" + o.out;
-  std::vector<std::string> gb_args = {"allocmark-child", out_flag, "--benchmark_out_format=json"};
+  std::vector<std::string> gb_args = {"allocmark-child", out_flag,
+                                      "--benchmark_out_format=json"};
   std::vector<char*> argv;
   for (auto& a : gb_args) argv.push_back(a.data());
   int argc = static_cast<int>(argv.size());
@@ -164,11 +170,14 @@ int Run(const ChildOptions& o) {
 
 int main(int argc, char** argv) {
   using allocmark::ChildOptions;
-  CLI::App app{"allocmark-child: runs one measurement (started by allocmark run)"};
+  CLI::App app{
+      "allocmark-child: runs one measurement (started by allocmark run)"};
   app.require_subcommand(1);
-  auto* probe = app.add_subcommand("probe", "print which allocator serves malloc, as JSON");
+  auto* probe = app.add_subcommand(
+      "probe", "print which allocator serves malloc, as JSON");
   auto* run = app.add_subcommand("run", "measure one cell");
-  auto* exec = app.add_subcommand("exec", "measure one run of a command as a cell");
+  auto* exec =
+      app.add_subcommand("exec", "measure one run of a command as a cell");
   ChildOptions o;
   run->add_option("--workload", o.workload)->required();
   run->add_option("--heap", o.heap);
@@ -177,16 +186,20 @@ int main(int argc, char** argv) {
   run->add_option("--param", o.params, "NAME=VALUE");
   run->add_option("--out", o.out, "Google Benchmark JSON output")->required();
   run->add_option("--timeseries", o.timeseries, "RSS-over-time CSV output");
-  run->add_option("--sample-interval-us", o.sample_interval_us)->check(CLI::PositiveNumber);
+  run->add_option("--sample-interval-us", o.sample_interval_us)
+      ->check(CLI::PositiveNumber);
   run->add_option("--expect-allocator", o.expect_allocator);
   run->add_option("--expect-library", o.expect_library);
   o.workload = "exec";
   exec->add_option("--out", o.out, "Google Benchmark JSON output")->required();
   exec->add_option("--timeseries", o.timeseries, "RSS-over-time CSV output");
-  exec->add_option("--sample-interval-us", o.sample_interval_us)->check(CLI::PositiveNumber);
+  exec->add_option("--sample-interval-us", o.sample_interval_us)
+      ->check(CLI::PositiveNumber);
   exec->add_option("--expect-allocator", o.expect_allocator);
   exec->add_option("--expect-library", o.expect_library);
-  exec->add_option("command", o.command, "the command and its arguments, after --")->required();
+  exec->add_option("command", o.command,
+                   "the command and its arguments, after --")
+      ->required();
   CLI11_PARSE(app, argc, argv);
   if (probe->parsed()) return allocmark::Probe();
   return allocmark::Run(o);

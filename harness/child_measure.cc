@@ -19,7 +19,8 @@ namespace allocmark {
 namespace {
 
 double Seconds(const timeval& tv) {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+  return static_cast<double>(tv.tv_sec) +
+         static_cast<double>(tv.tv_usec) * 1e-6;
 }
 
 // VmHWM from /proc/self/status in bytes; -1 when unreadable.
@@ -44,7 +45,9 @@ double Percentile(std::vector<std::int64_t>& values, double q) {
   auto rank = static_cast<std::size_t>(
       std::ceil(q * static_cast<double>(values.size())));
   std::size_t index = rank == 0 ? 0 : std::min(rank - 1, values.size() - 1);
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
+  std::nth_element(values.begin(),
+                   values.begin() + static_cast<std::ptrdiff_t>(index),
+                   values.end());
   return static_cast<double>(values[index]);
 }
 
@@ -68,7 +71,8 @@ void CellMeasure::End() {
 }
 
 void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
-                         const Sampler& sampler, const AllocatorStats& stats) const {
+                         const Sampler& sampler,
+                         const AllocatorStats& stats) const {
   using benchmark::Counter;
   auto& c = state.counters;
   const double ops = static_cast<double>(ctx.Ops());
@@ -76,15 +80,18 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
   c["ops_per_s"] = Counter(ops, Counter::kIsRate);
   std::int64_t peak_rss = sampler.PeakRssBytes();
   if (hwm_reset_) peak_rss = std::max(peak_rss, HighWaterMarkBytes());
-  std::int64_t peak_live = std::max(sampler.PeakLiveBytes(), ctx.LargestThreadPeakBytes());
+  std::int64_t peak_live =
+      std::max(sampler.PeakLiveBytes(), ctx.LargestThreadPeakBytes());
   c["peak_rss_bytes"] = Counter(static_cast<double>(peak_rss));
   c["baseline_rss_bytes"] = Counter(static_cast<double>(baseline_rss_bytes_));
   c["peak_live_bytes"] = Counter(static_cast<double>(peak_live));
-  c["fragmentation"] = Counter(
-      peak_live > 0 ? static_cast<double>(peak_rss) / static_cast<double>(peak_live) : 0);
+  c["fragmentation"] =
+      Counter(peak_live > 0 ? static_cast<double>(peak_rss) /
+                                  static_cast<double>(peak_live)
+                            : 0);
   // Johnstone & Wilson's four measures, on the resident set above baseline.
-  Fragmentation jw = ComputeFragmentation(sampler.samples(), baseline_rss_bytes_,
-                                          peak_rss, peak_live);
+  Fragmentation jw = ComputeFragmentation(
+      sampler.samples(), baseline_rss_bytes_, peak_rss, peak_live);
   const std::pair<const char*, const std::optional<double>&> jw_counters[] = {
       {"frag_time_avg", jw.time_avg},
       {"frag_at_peak_live", jw.at_peak_live},
@@ -94,8 +101,10 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
     if (value) c[name] = Counter(*value);
   c["user_s"] = Counter(Seconds(end_.ru_utime) - Seconds(begin_.ru_utime));
   c["sys_s"] = Counter(Seconds(end_.ru_stime) - Seconds(begin_.ru_stime));
-  c["page_faults"] = Counter(static_cast<double>(end_.ru_minflt - begin_.ru_minflt));
-  c["major_page_faults"] = Counter(static_cast<double>(end_.ru_majflt - begin_.ru_majflt));
+  c["page_faults"] =
+      Counter(static_cast<double>(end_.ru_minflt - begin_.ru_minflt));
+  c["major_page_faults"] =
+      Counter(static_cast<double>(end_.ru_majflt - begin_.ru_majflt));
   // A real-program workload measured another process: its own figures
   // (wait4's rusage; the sampler read its /proc/PID/statm) replace the
   // child's, which only started it and waited.
@@ -106,7 +115,8 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
     c["user_s"] = Counter(program.user_s);
     c["sys_s"] = Counter(program.sys_s);
     c["page_faults"] = Counter(static_cast<double>(program.page_faults));
-    c["major_page_faults"] = Counter(static_cast<double>(program.major_page_faults));
+    c["major_page_faults"] =
+        Counter(static_cast<double>(program.major_page_faults));
   }
   std::vector<std::int64_t> latencies = ctx.AllLatencies();
   if (!latencies.empty()) {
@@ -117,7 +127,8 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
     c["p999_ns"] = Counter(Percentile(latencies, 0.999));
     c["max_ns"] = Counter(Percentile(latencies, 1.0));
   }
-  for (const auto& [name, value] : ctx.counters()) c["workload." + name] = Counter(value);
+  for (const auto& [name, value] : ctx.counters())
+    c["workload." + name] = Counter(value);
   // The child's allocator statistics say nothing of an external program's heap.
   if (ctx.program_usage().programs == 0)
     for (const auto& [name, value] : stats) c["stats." + name] = Counter(value);

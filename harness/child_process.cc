@@ -74,10 +74,12 @@ std::string ChildOutcome::Describe(const ChildSpec& spec) const {
     return "timed out after " + limit.str() + " s";
   }
   if (over_memory)
-    return "exceeded the memory limit of " + Size(spec.max_rss_bytes) + " (resident " + Size(rss_at_kill_bytes) + ")";
+    return "exceeded the memory limit of " + Size(spec.max_rss_bytes) +
+           " (resident " + Size(rss_at_kill_bytes) + ")";
   if (signal != 0) {
     const char* name = sigabbrev_np(signal);
-    return std::string("killed by SIG") + (name != nullptr ? name : std::to_string(signal).c_str());
+    return std::string("killed by SIG") +
+           (name != nullptr ? name : std::to_string(signal).c_str());
   }
   return "exited with status " + std::to_string(exit_code);
 }
@@ -93,7 +95,8 @@ ChildOutcome RunChild(const ChildSpec& spec) {
 
   int out_fd = -1;
   if (!spec.output_path.empty()) {
-    out_fd = open(spec.output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    out_fd = open(spec.output_path.c_str(),
+                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out_fd < 0) {
       outcome.error = spec.output_path + ": " + std::strerror(errno);
       return outcome;
@@ -155,7 +158,9 @@ ChildOutcome RunChild(const ChildSpec& spec) {
   for (;;) {
     pid_t done = wait4(pid, &status, WNOHANG, &usage);
     if (done == pid) break;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     bool over = spec.timeout_s > 0 && elapsed > spec.timeout_s;
     if (spec.max_rss_bytes > 0) {
       std::int64_t rss = ResidentBytes(pid);
@@ -181,17 +186,22 @@ ChildOutcome RunChild(const ChildSpec& spec) {
   if (pidfd >= 0) close(pidfd);
   // Whatever the child left in its group goes with it.
   kill(-pid, SIGKILL);
-  outcome.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  outcome.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   outcome.max_rss_kib = usage.ru_maxrss;
   // A peak shorter than the polling interval still shows in the child's
   // high-water mark: a cell that went over the limit fails even if it ended.
-  const std::int64_t peak_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
-  if (spec.max_rss_bytes > 0 && peak_bytes > spec.max_rss_bytes && !outcome.timed_out && !outcome.interrupted) {
+  const std::int64_t peak_bytes =
+      static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+  if (spec.max_rss_bytes > 0 && peak_bytes > spec.max_rss_bytes &&
+      !outcome.timed_out && !outcome.interrupted) {
     outcome.over_memory = true;
     outcome.rss_at_kill_bytes = std::max(outcome.rss_at_kill_bytes, peak_bytes);
   }
   if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status) && !outcome.timed_out && !outcome.interrupted && !outcome.over_memory)
+  if (WIFSIGNALED(status) && !outcome.timed_out && !outcome.interrupted &&
+      !outcome.over_memory)
     outcome.signal = WTERMSIG(status);
   return outcome;
 }

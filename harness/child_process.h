@@ -16,7 +16,8 @@ namespace allocmark {
 
 struct ChildSpec {
   std::vector<std::string> argv;  // argv[0] is the program's path
-  // Variables to set (a value) or remove (nullopt) in the inherited environment.
+  // Variables to set (a value) or remove (nullopt) in the inherited
+  // environment.
   std::map<std::string, std::optional<std::string>> env;
   std::string output_path;  // stdout and stderr go here; empty: inherit
   double timeout_s = 0;     // 0: no limit
@@ -27,19 +28,20 @@ struct ChildSpec {
 };
 
 struct ChildOutcome {
-  bool started = false;      // false: fork or exec failed (see error)
+  bool started = false;  // false: fork or exec failed (see error)
   bool timed_out = false;
   bool interrupted = false;  // the driver was asked to stop (SIGINT/SIGTERM)
   bool over_memory = false;  // killed for exceeding max_rss_bytes
   std::int64_t rss_at_kill_bytes = 0;
-  int exit_code = -1;        // when it exited
-  int signal = 0;            // when a signal ended it
+  int exit_code = -1;  // when it exited
+  int signal = 0;      // when a signal ended it
   double wall_s = 0;
-  long max_rss_kib = 0;      // from wait4's rusage
-  std::string error;         // why it did not start
+  long max_rss_kib = 0;  // from wait4's rusage
+  std::string error;     // why it did not start
 
   bool ok() const {
-    return started && !timed_out && !interrupted && !over_memory && signal == 0 && exit_code == 0;
+    return started && !timed_out && !interrupted && !over_memory &&
+           signal == 0 && exit_code == 0;
   }
   // "exited with status 3", "killed by SIGSEGV", "timed out after 60 s",
   // "exceeded the memory limit of 2.0 GiB (resident 2.1 GiB)", ...

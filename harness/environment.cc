@@ -47,7 +47,8 @@ std::string Command(const std::string& cmd) {
   std::string out;
   while (std::fgets(buf, sizeof(buf), p) != nullptr) out += buf;
   pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
   return out;
 }
 
@@ -63,13 +64,15 @@ nlohmann::json CgroupMemoryLimit() {
     if (!v2 && line.find(":memory:") == std::string::npos) continue;
     std::string dir = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
     std::string file = v2 ? "/memory.max" : "/memory.limit_in_bytes";
-    for (const std::string& path : {dir + line.substr(colon + 1) + file, dir + file}) {
+    for (const std::string& path :
+         {dir + line.substr(colon + 1) + file, dir + file}) {
       std::string value = ReadFirstLine(path);
       if (value.empty()) continue;
       if (value == "max") return nullptr;
       long long bytes = std::atoll(value.c_str());
       // v1 writes "no limit" as the largest page-aligned long.
-      return bytes <= 0 || bytes >= (1LL << 62) ? nlohmann::json(nullptr) : nlohmann::json(bytes);
+      return bytes <= 0 || bytes >= (1LL << 62) ? nlohmann::json(nullptr)
+                                                : nlohmann::json(bytes);
     }
   }
   return nullptr;
@@ -94,29 +97,44 @@ nlohmann::json CollectEnvironment() {
   env["cores"] = std::thread::hardware_concurrency();
   std::string mem = ProcField("/proc/meminfo", "MemTotal");
   env["memory_bytes"] = std::stoll(mem.empty() ? "0" : mem) * 1024;
-  env["thp_enabled"] = Bracketed(ReadFirstLine("/sys/kernel/mm/transparent_hugepage/enabled"));
-  env["thp_defrag"] = Bracketed(ReadFirstLine("/sys/kernel/mm/transparent_hugepage/defrag"));
-  std::string governor = ReadFirstLine("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
-  env["cpu_governor"] = governor.empty() ? nlohmann::json(nullptr) : nlohmann::json(governor);
+  env["thp_enabled"] =
+      Bracketed(ReadFirstLine("/sys/kernel/mm/transparent_hugepage/enabled"));
+  env["thp_defrag"] =
+      Bracketed(ReadFirstLine("/sys/kernel/mm/transparent_hugepage/defrag"));
+  std::string governor =
+      ReadFirstLine("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  env["cpu_governor"] =
+      governor.empty() ? nlohmann::json(nullptr) : nlohmann::json(governor);
   // A virtual CPU shares its core with other guests: steal time is noise.
-  env["virtualized"] = ProcField("/proc/cpuinfo", "flags").find("hypervisor") != std::string::npos;
+  env["virtualized"] = ProcField("/proc/cpuinfo", "flags").find("hypervisor") !=
+                       std::string::npos;
   // What steady_clock reads: tsc is cheap, kvm-clock/hpet/acpi_pm cost more
   // per latency sample.
-  env["clocksource"] = ReadFirstLine("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  env["clocksource"] = ReadFirstLine(
+      "/sys/devices/system/clocksource/clocksource0/current_clocksource");
   env["load_average"] = LoadAverage();
   env["compiler"] = ALLOCMARK_COMPILER;
   env["cxx_flags"] = ALLOCMARK_CXX_FLAGS;
   env["build_type"] = ALLOCMARK_BUILD_TYPE;
   env["sanitizers"] = ALLOCMARK_SANITIZERS;
-  std::string git = Command("git -C '" ALLOCMARK_SOURCE_DIR "' rev-parse HEAD 2>/dev/null");
-  if (!git.empty() && !Command("git -C '" ALLOCMARK_SOURCE_DIR "' status --porcelain --untracked-files=no 2>/dev/null").empty())
+  std::string git =
+      Command("git -C '" ALLOCMARK_SOURCE_DIR "' rev-parse HEAD 2>/dev/null");
+  if (!git.empty() &&
+      !Command("git -C '" ALLOCMARK_SOURCE_DIR
+               "' status --porcelain --untracked-files=no 2>/dev/null")
+           .empty())
     git += "-dirty";
-  // A container image holds the sources without .git: its build passes the revision in.
-  if (git.empty() && std::getenv("ALLOCMARK_GIT_REVISION") != nullptr) git = std::getenv("ALLOCMARK_GIT_REVISION");
-  env["git_revision"] = git.empty() ? nlohmann::json(nullptr) : nlohmann::json(git);
-  bool in_container = access("/.dockerenv", F_OK) == 0 || std::getenv("ALLOCMARK_CONTAINER_IMAGE") != nullptr;
+  // A container image holds the sources without .git: its build passes the
+  // revision in.
+  if (git.empty() && std::getenv("ALLOCMARK_GIT_REVISION") != nullptr)
+    git = std::getenv("ALLOCMARK_GIT_REVISION");
+  env["git_revision"] =
+      git.empty() ? nlohmann::json(nullptr) : nlohmann::json(git);
+  bool in_container = access("/.dockerenv", F_OK) == 0 ||
+                      std::getenv("ALLOCMARK_CONTAINER_IMAGE") != nullptr;
   env["container"] = in_container;
-  if (const char* image = std::getenv("ALLOCMARK_CONTAINER_IMAGE")) env["container_image"] = image;
+  if (const char* image = std::getenv("ALLOCMARK_CONTAINER_IMAGE"))
+    env["container_image"] = image;
   env["cpu_set"] = ProcField("/proc/self/status", "Cpus_allowed_list");
   env["memory_limit_bytes"] = CgroupMemoryLimit();
   return env;
@@ -125,23 +143,30 @@ nlohmann::json CollectEnvironment() {
 std::vector<std::string> EnvironmentWarnings(const nlohmann::json& env) {
   std::vector<std::string> warnings;
   if (env.value("build_type", "") != "Release")
-    warnings.push_back("this is a " + env.value("build_type", std::string("non-Release")) +
-                       " build: configure with -DCMAKE_BUILD_TYPE=Release for numbers worth reporting");
+    warnings.push_back("this is a " +
+                       env.value("build_type", std::string("non-Release")) +
+                       " build: configure with -DCMAKE_BUILD_TYPE=Release for "
+                       "numbers worth reporting");
   if (!env.value("sanitizers", std::string()).empty())
-    warnings.push_back("built with sanitizers (" + env.value("sanitizers", std::string()) +
+    warnings.push_back("built with sanitizers (" +
+                       env.value("sanitizers", std::string()) +
                        "): timings are not comparable with a plain build");
   if (env.value("thp_enabled", "") == "always")
     warnings.push_back(
         "transparent huge pages are 'always': RSS depends on huge-page luck; "
-        "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled for steadier numbers");
+        "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled for "
+        "steadier numbers");
   auto governor = env.value("cpu_governor", nlohmann::json(nullptr));
   if (governor.is_string() && governor != "performance")
-    warnings.push_back("CPU frequency governor is '" + governor.get<std::string>() +
-                       "': cpupower frequency-set -g performance for steadier timings");
-  if (env.contains("load_average") && env["load_average"].is_array() && env["load_average"][0].get<double>() > 0.5 * env.value("cores", 1))
-    warnings.push_back("the machine is loaded (1-minute load average " +
-                       std::to_string(env["load_average"][0].get<double>()).substr(0, 4) +
-                       "): stop other work, or expect wider spreads");
+    warnings.push_back(
+        "CPU frequency governor is '" + governor.get<std::string>() +
+        "': cpupower frequency-set -g performance for steadier timings");
+  if (env.contains("load_average") && env["load_average"].is_array() &&
+      env["load_average"][0].get<double>() > 0.5 * env.value("cores", 1))
+    warnings.push_back(
+        "the machine is loaded (1-minute load average " +
+        std::to_string(env["load_average"][0].get<double>()).substr(0, 4) +
+        "): stop other work, or expect wider spreads");
   return warnings;
 }
 

@@ -28,30 +28,40 @@ namespace {
 
 // NAME is part of file names (cell ids): letters, digits, '-', '_', '.'.
 std::string CheckName(const std::string& name) {
-  bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
+  bool valid =
+      !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+               c == '_' || c == '.';
+      });
   if (!valid)
-    throw UsageError("--name '" + name + "': use letters, digits, '-', '_' and '.' (it names files)");
+    throw UsageError(
+        "--name '" + name +
+        "': use letters, digits, '-', '_' and '.' (it names files)");
   return name;
 }
 
 std::string DefaultName(const std::string& path) {
   std::string base = std::filesystem::path(path).filename().string();
   for (char& c : base)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' &&
+        c != '.')
+      c = '_';
   return base;
 }
 
 // The options an exec run was started with, from its run.json, for --resume:
 // the command, its name, repetitions, limits and the allocators it measured
 // (a user's library again as NAME=/path).
-ExecOptions OptionsFromJson(const nlohmann::json& run, const std::string& resume) {
+ExecOptions OptionsFromJson(const nlohmann::json& run,
+                            const std::string& resume) {
   if (run.value("schema_version", 0) != kSchemaVersion)
     throw UsageError(resume + "/run.json: schema version " +
-                     run.value("schema_version", nlohmann::json(0)).dump() + " is not " +
-                     std::to_string(kSchemaVersion));
-  if (!run.contains("exec")) throw UsageError(resume + "/run.json: not an exec run (resume it with allocmark run --resume)");
+                     run.value("schema_version", nlohmann::json(0)).dump() +
+                     " is not " + std::to_string(kSchemaVersion));
+  if (!run.contains("exec"))
+    throw UsageError(
+        resume +
+        "/run.json: not an exec run (resume it with allocmark run --resume)");
   ExecOptions o;
   try {
     const auto& e = run.at("exec");
@@ -63,14 +73,17 @@ ExecOptions OptionsFromJson(const nlohmann::json& run, const std::string& resume
     for (const auto& a : run.at("allocators")) {
       const auto name = a.at("name").get<std::string>();
       if (a.value("user_library", false))
-        o.custom_allocators.push_back(name + "=" + a.at("library").get<std::string>());
+        o.custom_allocators.push_back(name + "=" +
+                                      a.at("library").get<std::string>());
       else
         o.allocators.push_back(name);
     }
   } catch (const nlohmann::json::exception& e) {
-    throw UsageError(resume + "/run.json: malformed exec block (" + std::string(e.what()) + ")");
+    throw UsageError(resume + "/run.json: malformed exec block (" +
+                     std::string(e.what()) + ")");
   }
-  if (o.command.empty()) throw UsageError(resume + "/run.json: the exec block has no command");
+  if (o.command.empty())
+    throw UsageError(resume + "/run.json: the exec block has no command");
   o.resume = resume;
   return o;
 }
@@ -81,35 +94,48 @@ int ExecCommand(ExecOptions o) {
   std::optional<RunStore> resumed;
   nlohmann::json run;
   if (!o.resume.empty()) {
-    if (!o.command.empty()) throw UsageError("--resume takes no command: the run's own is used");
+    if (!o.command.empty())
+      throw UsageError("--resume takes no command: the run's own is used");
     resumed = RunStore::Open(o.resume);
     run = resumed->ReadRunJson();
     std::string command_line = o.command_line;
     o = OptionsFromJson(run, o.resume);
     o.command_line = command_line;
   }
-  if (o.command.empty()) throw UsageError("exec needs a command after --, e.g. allocmark exec -- python3 -c 1");
+  if (o.command.empty())
+    throw UsageError(
+        "exec needs a command after --, e.g. allocmark exec -- python3 -c 1");
   std::string path = FindExecutable(o.command[0]);
   if (path.empty())
-    throw UsageError("command '" + o.command[0] + "' is not an executable file" +
-                     (o.command[0].find('/') == std::string::npos ? " in PATH" : ""));
+    throw UsageError(
+        "command '" + o.command[0] + "' is not an executable file" +
+        (o.command[0].find('/') == std::string::npos ? " in PATH" : ""));
   o.command[0] = path;
-  if (o.reps < 1) throw UsageError("--reps must be at least 1, got " + std::to_string(o.reps));
+  if (o.reps < 1)
+    throw UsageError("--reps must be at least 1, got " +
+                     std::to_string(o.reps));
   if (o.timeout_s <= 0) throw UsageError("--timeout must be above 0 s");
-  const std::string name = CheckName(o.name.empty() ? DefaultName(path) : o.name);
+  const std::string name =
+      CheckName(o.name.empty() ? DefaultName(path) : o.name);
 
-  std::vector<AllocatorChoice> allocators = ResolveAllocators(o.allocators, o.custom_allocators);
+  std::vector<AllocatorChoice> allocators =
+      ResolveAllocators(o.allocators, o.custom_allocators);
   if (allocators.empty()) throw UsageError("no allocator to measure");
   std::string child = ChildPath();
-  if (access(child.c_str(), X_OK) != 0) throw UsageError("cannot find the workload binary " + child);
+  if (access(child.c_str(), X_OK) != 0)
+    throw UsageError("cannot find the workload binary " + child);
   // From here on SIGINT and SIGTERM stop the run cleanly, probes included.
   InstallStopHandlers();
   for (auto& a : allocators) ProbeAllocator(child, a);
   if (StopRequested()) {
-    std::cerr << "allocmark: interrupted while probing the allocators; nothing was written\n";
+    std::cerr << "allocmark: interrupted while probing the allocators; nothing "
+                 "was written\n";
     return 130;
   }
-  RunStore store = resumed ? *resumed : RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
+  RunStore store =
+      resumed ? *resumed
+              : RunStore::Create(o.out,
+                                 o.run_id.empty() ? NewRunId(o.out) : o.run_id);
 
   // Repetitions interleaved as in `run`: A B C, then C B A, ...
   std::vector<Cell> cells;
@@ -131,25 +157,31 @@ int ExecCommand(ExecOptions o) {
   } else {
     nlohmann::json env = CollectEnvironment();
     nlohmann::json warnings = EnvironmentWarnings(env);
-    run = NewRunJson(store, o.command_line, std::move(env), std::move(warnings));
-    run["exec"] = {{"command", o.command}, {"name", name}, {"reps", o.reps}, {"timeout_s", o.timeout_s},
+    run =
+        NewRunJson(store, o.command_line, std::move(env), std::move(warnings));
+    run["exec"] = {{"command", o.command},
+                   {"name", name},
+                   {"reps", o.reps},
+                   {"timeout_s", o.timeout_s},
                    {"sample_interval_us", o.sample_interval_us}};
     std::string shown;
     for (const auto& arg : o.command) shown += (shown.empty() ? "" : " ") + arg;
-    run["workloads"][name] = {{"summary", "allocmark exec: " + shown}, {"ops_unit", "runs"}};
+    run["workloads"][name] = {{"summary", "allocmark exec: " + shown},
+                              {"ops_unit", "runs"}};
     run["allocators"] = AllocatorsJson(allocators);
   }
   run["status"] = "running";
   run["cells_planned"] = cells.size();
   store.WriteRunJson(run);
   store.PointLatest();
-  for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
+  for (const auto& w : run["warnings"])
+    std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
 
   CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, 0};
   std::size_t todo = 0;
   for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
-  std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of " << cells.size()
-            << " cells to run\n";
+  std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of "
+            << cells.size() << " cells to run\n";
   std::string reps_label = "/";
   reps_label += std::to_string(o.reps);
   RunCells(cells, allocators, cro, store, false, reps_label, done, rows);
@@ -162,12 +194,14 @@ int ExecCommand(ExecOptions o) {
   std::cout << FormatSummary(rows);
   std::cout << "results: " << store.dir().string() << "\n";
   if (interrupted) {
-    std::cerr << "allocmark: interrupted; finished cells are kept. Continue with: allocmark exec --resume "
+    std::cerr << "allocmark: interrupted; finished cells are kept. Continue "
+                 "with: allocmark exec --resume "
               << store.dir().string() << "\n";
     return 130;
   }
-  bool failed = std::any_of(rows.begin(), rows.end(),
-                            [](const auto& r) { return r.value("status", "") != "ok"; });
+  bool failed = std::any_of(rows.begin(), rows.end(), [](const auto& r) {
+    return r.value("status", "") != "ok";
+  });
   return failed ? kExitCellsFailed : 0;
 }
 

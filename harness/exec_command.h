@@ -23,7 +23,8 @@ struct ExecOptions {
   int sample_interval_us = 10000;
   std::vector<std::string> command;
   std::string command_line;
-  std::string resume;  // a run directory to complete: only its missing cells run
+  std::string
+      resume;  // a run directory to complete: only its missing cells run
 };
 
 // Returns 0 when every cell is ok, 1 when some failed, 130 when interrupted.

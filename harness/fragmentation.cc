@@ -24,12 +24,16 @@ Fragmentation ComputeFragmentation(std::span<const SeriesPoint> series,
   double used_integral = 0, live_integral = 0;
   for (const SeriesPoint& p : series) {
     if (p.rss_bytes < 0) continue;
-    if (max_live == nullptr || p.live_bytes > max_live->live_bytes) max_live = &p;
+    if (max_live == nullptr || p.live_bytes > max_live->live_bytes)
+      max_live = &p;
     if (max_rss == nullptr || p.rss_bytes > max_rss->rss_bytes) max_rss = &p;
     if (previous != nullptr) {
       const double dt = p.t_s - previous->t_s;
-      used_integral += dt * (static_cast<double>(p.rss_bytes + previous->rss_bytes) / 2 - base);
-      live_integral += dt * static_cast<double>(p.live_bytes + previous->live_bytes) / 2;
+      used_integral +=
+          dt *
+          (static_cast<double>(p.rss_bytes + previous->rss_bytes) / 2 - base);
+      live_integral +=
+          dt * static_cast<double>(p.live_bytes + previous->live_bytes) / 2;
     }
     previous = &p;
   }

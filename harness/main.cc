@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "harness/exec_command.h"
 #include "harness/compare_command.h"
+#include "harness/exec_command.h"
 #include "harness/list_command.h"
 #include "harness/merge_command.h"
 #include "harness/run_command.h"
@@ -32,13 +32,15 @@ std::string EmptyListItem(int argc, char** argv) {
       std::string_view value;
       if (arg == name && i + 1 < argc)
         value = argv[i + 1];
-      else if (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=')
+      else if (arg.starts_with(name) && arg.size() > name.size() &&
+               arg[name.size()] == '=')
         value = arg.substr(name.size() + 1);
       else
         continue;
       if (value.empty() || value.starts_with(',') || value.ends_with(',') ||
           value.find(",,") != std::string_view::npos)
-        return std::string(name) + ": '" + std::string(value) + "' has an empty item";
+        return std::string(name) + ": '" + std::string(value) +
+               "' has an empty item";
     }
   }
   return "";
@@ -55,70 +57,133 @@ int main(int argc, char** argv) {
   app.add_subcommand("list", "list workloads, heaps and process allocators");
 
   RunOptions run;
-  auto* run_cmd = app.add_subcommand("run", "run a matrix of cells, each in its own process");
-  run_cmd->add_option("--workloads", run.workloads, "regular expression selecting workloads")
+  auto* run_cmd = app.add_subcommand(
+      "run", "run a matrix of cells, each in its own process");
+  run_cmd
+      ->add_option("--workloads", run.workloads,
+                   "regular expression selecting workloads")
       ->capture_default_str();
-  run_cmd->add_option("--allocators", run.allocators, "process allocators (default: every installed one)")
+  run_cmd
+      ->add_option("--allocators", run.allocators,
+                   "process allocators (default: every installed one)")
       ->delimiter(',');
-  run_cmd->add_option("--allocator", run.custom_allocators,
-                      "NAME=/path/lib.so: measure a library of your own under NAME");
-  run_cmd->add_option("--heaps", run.heaps, "heaps (default: every heap a workload suits)")->delimiter(',');
-  run_cmd->add_option("--threads", run.threads, "thread counts, e.g. 1,2,4")->delimiter(',');
-  run_cmd->add_option("--reps", run.reps, "repetitions per cell (default: smoke 1, quick 3, full 5)");
-  run_cmd->add_option("--profile", run.profile, "workload sizes: smoke, quick or full")->capture_default_str();
-  run_cmd->add_option("--param", run.params, "NAME=VALUE or WORKLOAD.NAME=VALUE: override a parameter");
-  run_cmd->add_option("--out", run.out, "results directory; the run goes to OUT/<run-id>")
+  run_cmd->add_option(
+      "--allocator", run.custom_allocators,
+      "NAME=/path/lib.so: measure a library of your own under NAME");
+  run_cmd
+      ->add_option("--heaps", run.heaps,
+                   "heaps (default: every heap a workload suits)")
+      ->delimiter(',');
+  run_cmd->add_option("--threads", run.threads, "thread counts, e.g. 1,2,4")
+      ->delimiter(',');
+  run_cmd->add_option(
+      "--reps", run.reps,
+      "repetitions per cell (default: smoke 1, quick 3, full 5)");
+  run_cmd
+      ->add_option("--profile", run.profile,
+                   "workload sizes: smoke, quick or full")
       ->capture_default_str();
-  run_cmd->add_option("--run-id", run.run_id, "name of the run directory (default: the time)");
-  run_cmd->add_option("--resume", run.resume, "complete the run in this directory: only missing cells run");
-  run_cmd->add_option("--timeout", run.timeout_s, "per-cell time limit in seconds")->capture_default_str();
-  run_cmd->add_option("--sample-interval-us", run.sample_interval_us, "RSS sampling interval")
+  run_cmd->add_option(
+      "--param", run.params,
+      "NAME=VALUE or WORKLOAD.NAME=VALUE: override a parameter");
+  run_cmd
+      ->add_option("--out", run.out,
+                   "results directory; the run goes to OUT/<run-id>")
       ->capture_default_str();
-  run_cmd->add_option("--seed", run.seed, "seed of every workload's request sequence")
+  run_cmd->add_option("--run-id", run.run_id,
+                      "name of the run directory (default: the time)");
+  run_cmd->add_option(
+      "--resume", run.resume,
+      "complete the run in this directory: only missing cells run");
+  run_cmd
+      ->add_option("--timeout", run.timeout_s, "per-cell time limit in seconds")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--sample-interval-us", run.sample_interval_us,
+                   "RSS sampling interval")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--seed", run.seed,
+                   "seed of every workload's request sequence")
       ->check(kNotNegative)
       ->capture_default_str();
-  run_cmd->add_option("--max-rss", run.max_rss, "per-cell memory limit, e.g. 2G: a cell above it fails");
-  run_cmd->add_option("--shard", run.shard, "I/N: run the I-th of N parts of the matrix (for many machines)");
-  run_cmd->add_flag("--until-stable", run.until_stable,
-                    "add repetitions until every ratio's 95% CI is within --stable-target");
-  run_cmd->add_option("--stable-target", run.stable_target, "relative half-width of the CI to reach")
+  run_cmd->add_option("--max-rss", run.max_rss,
+                      "per-cell memory limit, e.g. 2G: a cell above it fails");
+  run_cmd->add_option(
+      "--shard", run.shard,
+      "I/N: run the I-th of N parts of the matrix (for many machines)");
+  run_cmd->add_flag(
+      "--until-stable", run.until_stable,
+      "add repetitions until every ratio's 95% CI is within --stable-target");
+  run_cmd
+      ->add_option("--stable-target", run.stable_target,
+                   "relative half-width of the CI to reach")
       ->capture_default_str();
-  run_cmd->add_option("--max-reps", run.max_reps, "--until-stable stops at this many repetitions")
+  run_cmd
+      ->add_option("--max-reps", run.max_reps,
+                   "--until-stable stops at this many repetitions")
       ->capture_default_str();
   run_cmd->add_flag("--callgrind", run.callgrind,
-                    "also count instructions per operation under valgrind --tool=callgrind (rep 0)");
+                    "also count instructions per operation under valgrind "
+                    "--tool=callgrind (rep 0)");
 
-  auto* compare_cmd = app.add_subcommand(
-      "compare", "compare allocators of a run, or two runs (scripts/compare_runs.py; compare --help)");
+  auto* compare_cmd =
+      app.add_subcommand("compare",
+                         "compare allocators of a run, or two runs "
+                         "(scripts/compare_runs.py; compare --help)");
   compare_cmd->prefix_command();
   compare_cmd->set_help_flag();  // --help goes to the script
 
   ExecOptions exec;
-  auto* exec_cmd = app.add_subcommand("exec", "measure a command under every allocator: exec [options] -- COMMAND ARGS...");
-  exec_cmd->add_option("--allocators", exec.allocators, "process allocators (default: every installed one)")
+  auto* exec_cmd =
+      app.add_subcommand("exec",
+                         "measure a command under every allocator: exec "
+                         "[options] -- COMMAND ARGS...");
+  exec_cmd
+      ->add_option("--allocators", exec.allocators,
+                   "process allocators (default: every installed one)")
       ->delimiter(',');
-  exec_cmd->add_option("--allocator", exec.custom_allocators,
-                       "NAME=/path/lib.so: measure a library of your own under NAME");
-  exec_cmd->add_option("--reps", exec.reps, "repetitions per allocator")->capture_default_str();
-  exec_cmd->add_option("--name", exec.name, "the cells' workload name (default: the command's basename)");
-  exec_cmd->add_option("--out", exec.out, "results directory; the run goes to OUT/<run-id>")->capture_default_str();
-  exec_cmd->add_option("--run-id", exec.run_id, "name of the run directory (default: the time)");
-  exec_cmd->add_option("--timeout", exec.timeout_s, "per-cell time limit in seconds")->capture_default_str();
-  exec_cmd->add_option("--sample-interval-us", exec.sample_interval_us, "RSS sampling interval")
+  exec_cmd->add_option(
+      "--allocator", exec.custom_allocators,
+      "NAME=/path/lib.so: measure a library of your own under NAME");
+  exec_cmd->add_option("--reps", exec.reps, "repetitions per allocator")
       ->capture_default_str();
-  exec_cmd->add_option("--resume", exec.resume,
-                       "complete the exec run in this directory: only missing cells run");
-  exec_cmd->add_option("command", exec.command, "the command and its arguments, after --");
+  exec_cmd->add_option(
+      "--name", exec.name,
+      "the cells' workload name (default: the command's basename)");
+  exec_cmd
+      ->add_option("--out", exec.out,
+                   "results directory; the run goes to OUT/<run-id>")
+      ->capture_default_str();
+  exec_cmd->add_option("--run-id", exec.run_id,
+                       "name of the run directory (default: the time)");
+  exec_cmd
+      ->add_option("--timeout", exec.timeout_s,
+                   "per-cell time limit in seconds")
+      ->capture_default_str();
+  exec_cmd
+      ->add_option("--sample-interval-us", exec.sample_interval_us,
+                   "RSS sampling interval")
+      ->capture_default_str();
+  exec_cmd->add_option(
+      "--resume", exec.resume,
+      "complete the exec run in this directory: only missing cells run");
+  exec_cmd->add_option("command", exec.command,
+                       "the command and its arguments, after --");
 
   std::string merge_out;
   std::vector<std::string> merge_shards;
-  auto* merge_cmd = app.add_subcommand("merge", "merge the shards of one matrix into one run");
-  merge_cmd->add_option("--out", merge_out, "directory of the merged run")->required();
-  merge_cmd->add_option("shards", merge_shards, "shard run directories")->required();
+  auto* merge_cmd = app.add_subcommand(
+      "merge", "merge the shards of one matrix into one run");
+  merge_cmd->add_option("--out", merge_out, "directory of the merged run")
+      ->required();
+  merge_cmd->add_option("shards", merge_shards, "shard run directories")
+      ->required();
 
   // A scalar option given twice keeps its last value, as shells users expect.
   for (CLI::Option* opt : run_cmd->get_options())
-    if (opt->get_expected_max() == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    if (opt->get_expected_max() == 1)
+      opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   if (std::string empty = EmptyListItem(argc, argv); !empty.empty()) {
     std::cerr << "allocmark: " << empty << " (see allocmark --help)\n";
     return kExitUsage;

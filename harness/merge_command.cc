@@ -27,13 +27,16 @@ nlohmann::json Identity(const nlohmann::json& run) {
 void CopyTree(const fs::path& from, const fs::path& to) {
   if (!fs::is_directory(from)) return;
   fs::create_directories(to);
-  fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  fs::copy(from, to,
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
 }
 
 }  // namespace
 
-int MergeCommand(const std::string& out, const std::vector<std::string>& shard_dirs) {
-  if (shard_dirs.empty()) throw UsageError("merge needs at least one shard directory");
+int MergeCommand(const std::string& out,
+                 const std::vector<std::string>& shard_dirs) {
+  if (shard_dirs.empty())
+    throw UsageError("merge needs at least one shard directory");
   if (fs::exists(fs::path(out) / "run.json"))
     throw UsageError(out + " already holds a run; merge into a new directory");
   std::vector<RunStore> shards;
@@ -44,14 +47,21 @@ int MergeCommand(const std::string& out, const std::vector<std::string>& shard_d
     runs.push_back(shards.back().ReadRunJson());
     const auto& run = runs.back();
     if (run.value("schema_version", 0) != kSchemaVersion)
-      throw UsageError(dir + "/run.json: schema version " + run.value("schema_version", nlohmann::json(0)).dump() +
-                       " (this allocmark knows " + std::to_string(kSchemaVersion) + ")");
-    shards.back().ReadCells();  // a malformed cells.jsonl is refused before anything is written
+      throw UsageError(dir + "/run.json: schema version " +
+                       run.value("schema_version", nlohmann::json(0)).dump() +
+                       " (this allocmark knows " +
+                       std::to_string(kSchemaVersion) + ")");
+    shards.back().ReadCells();  // a malformed cells.jsonl is refused before
+                                // anything is written
     if (Identity(run) != Identity(runs.front()))
-      throw UsageError(dir + " is a shard of another matrix or was measured with other allocator versions than " +
+      throw UsageError(dir +
+                       " is a shard of another matrix or was measured with "
+                       "other allocator versions than " +
                        shard_dirs.front());
     int index = run.contains("shard") ? run["shard"].value("index", 1) : 1;
-    if (!seen_index.insert(index).second) throw UsageError(dir + ": shard " + std::to_string(index) + " is given twice");
+    if (!seen_index.insert(index).second)
+      throw UsageError(dir + ": shard " + std::to_string(index) +
+                       " is given twice");
   }
 
   fs::path out_dir(out);
@@ -69,34 +79,40 @@ int MergeCommand(const std::string& out, const std::vector<std::string>& shard_d
   for (std::size_t i = 0; i < shards.size(); ++i) {
     for (auto& row : shards[i].ReadCells()) {
       if (!cell_ids.insert(row.value("cell_id", "")).second)
-        throw UsageError("cell " + row.value("cell_id", "") + " is in two shards (" + shard_dirs[i] + ")");
+        throw UsageError("cell " + row.value("cell_id", "") +
+                         " is in two shards (" + shard_dirs[i] + ")");
       rows.push_back(std::move(row));
     }
     CopyTree(shards[i].dir() / "timeseries", out_dir / "timeseries");
     CopyTree(shards[i].dir() / "logs", out_dir / "logs");
     const auto& run = runs[i];
     complete = complete && run.value("status", "") == "complete";
-    shard_info.push_back({{"dir", shard_dirs[i]},
-                          {"shard", run.value("shard", nlohmann::json())},
-                          {"status", run.value("status", "")},
-                          {"cells_recorded", run.value("cells_recorded", 0)},
-                          {"environment", run.value("environment", nlohmann::json())}});
+    shard_info.push_back(
+        {{"dir", shard_dirs[i]},
+         {"shard", run.value("shard", nlohmann::json())},
+         {"status", run.value("status", "")},
+         {"cells_recorded", run.value("cells_recorded", 0)},
+         {"environment", run.value("environment", nlohmann::json())}});
   }
   for (const auto& row : rows) merged.AppendCell(row);
   nlohmann::json run = runs.front();
   run["run_id"] = out_dir.filename().string();
   run.erase("shard");
-  if (run.contains("matrix")) run["matrix"].erase("shard");  // a run.json may lack it (fuzz_run_files)
+  if (run.contains("matrix"))
+    run["matrix"].erase("shard");  // a run.json may lack it (fuzz_run_files)
   run["shards"] = shard_info;
   run["cells_recorded"] = rows.size();
   std::size_t planned = 0;
-  for (const auto& r : runs) planned += r.value("cells_planned", std::size_t{0});
+  for (const auto& r : runs)
+    planned += r.value("cells_planned", std::size_t{0});
   run["cells_planned"] = planned;
   run["status"] = complete ? "complete" : "interrupted";
   merged.WriteRunJson(run);
-  std::cout << FormatSummary(rows) << "merged " << shards.size() << " shards, " << rows.size()
-            << " cells: " << out_dir.string() << "\n";
-  bool failed = std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.value("status", "") != "ok"; });
+  std::cout << FormatSummary(rows) << "merged " << shards.size() << " shards, "
+            << rows.size() << " cells: " << out_dir.string() << "\n";
+  bool failed = std::any_of(rows.begin(), rows.end(), [](const auto& r) {
+    return r.value("status", "") != "ok";
+  });
   return complete && !failed ? 0 : kExitCellsFailed;
 }
 

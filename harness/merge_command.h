@@ -12,7 +12,8 @@ namespace allocmark {
 
 // Returns the exit status (0, or 1 when a shard is incomplete or has failed
 // cells); throws UsageError for shards that cannot be merged.
-int MergeCommand(const std::string& out, const std::vector<std::string>& shard_dirs);
+int MergeCommand(const std::string& out,
+                 const std::vector<std::string>& shard_dirs);
 
 }  // namespace allocmark
 

@@ -19,7 +19,8 @@ class RunStore {
  public:
   // Creates <results_root>/<run_id>/ with timeseries/ and logs/ inside;
   // throws UsageError when it cannot be created or written.
-  static RunStore Create(const std::filesystem::path& results_root, const std::string& run_id);
+  static RunStore Create(const std::filesystem::path& results_root,
+                         const std::string& run_id);
   // Opens an existing run directory, for --resume; throws UsageError.
   static RunStore Open(const std::filesystem::path& run_dir);
 
@@ -58,7 +59,8 @@ std::string RunJsonProblem(const nlohmann::json& run);
 std::string CellProblem(const nlohmann::json& row);
 
 // Writes `text` to `path` through a temporary file and a rename.
-void WriteFileAtomically(const std::filesystem::path& path, const std::string& text);
+void WriteFileAtomically(const std::filesystem::path& path,
+                         const std::string& text);
 
 // The local time as ISO 8601 (2026-11-21T05:30:12+0000), for run.json.
 std::string Now();

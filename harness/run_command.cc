@@ -41,12 +41,18 @@ std::int64_t ParseBytes(const std::string& text) {
     used = 0;
   }
   std::string suffix = text.substr(used);
-  double scale = suffix.empty() ? 1 : suffix == "K" ? 1024.0 : suffix == "M" ? 1024.0 * 1024 :
-                 suffix == "G" ? 1024.0 * 1024 * 1024 : -1;
+  double scale = suffix.empty()  ? 1
+                 : suffix == "K" ? 1024.0
+                 : suffix == "M" ? 1024.0 * 1024
+                 : suffix == "G" ? 1024.0 * 1024 * 1024
+                                 : -1;
   double bytes = value * scale;
   // !(x > 0) also refuses NaN; the upper bound keeps the conversion defined.
-  if (used == 0 || scale < 0 || !(value > 0) || !std::isfinite(bytes) || bytes > 9.2e18)
-    throw UsageError("--max-rss takes a size above 0 such as 2G, 512M or 1048576, got '" + text + "'");
+  if (used == 0 || scale < 0 || !(value > 0) || !std::isfinite(bytes) ||
+      bytes > 9.2e18)
+    throw UsageError(
+        "--max-rss takes a size above 0 such as 2G, 512M or 1048576, got '" +
+        text + "'");
   return static_cast<std::int64_t>(bytes);
 }
 
@@ -54,40 +60,60 @@ std::int64_t ParseBytes(const std::string& text) {
 nlohmann::json Warnings(const nlohmann::json& env, const RunOptions& o) {
   nlohmann::json warnings = EnvironmentWarnings(env);
   int cores = env.value("cores", 0);
-  int most = o.threads.empty() ? 1 : *std::max_element(o.threads.begin(), o.threads.end());
+  int most = o.threads.empty()
+                 ? 1
+                 : *std::max_element(o.threads.begin(), o.threads.end());
   if (cores > 0 && most > cores)
-    warnings.push_back(fmt::format(
-        "{} threads on {} cores: the threads time-share the cores, so those cells measure "
-        "the scheduler as much as the allocator; compare thread counts up to {} only, or use a "
-        "machine with more cores",
-        most, cores, cores));
+    warnings.push_back(
+        fmt::format("{} threads on {} cores: the threads time-share the cores, "
+                    "so those cells measure "
+                    "the scheduler as much as the allocator; compare thread "
+                    "counts up to {} only, or use a "
+                    "machine with more cores",
+                    most, cores, cores));
   return warnings;
 }
 
-int DefaultReps(Profile p) { return p == Profile::kSmoke ? 1 : p == Profile::kQuick ? 3 : 5; }
+int DefaultReps(Profile p) {
+  return p == Profile::kSmoke ? 1 : p == Profile::kQuick ? 3 : 5;
+}
 
 nlohmann::json OptionsToJson(const RunOptions& o) {
-  return {{"workloads", o.workloads}, {"allocators", o.allocators},
-          {"custom_allocators", o.custom_allocators}, {"heaps", o.heaps},
-          {"threads", o.threads}, {"reps", o.reps.value_or(0)}, {"profile", o.profile},
-          {"params", o.params}, {"timeout_s", o.timeout_s},
-          {"sample_interval_us", o.sample_interval_us}, {"seed", o.seed},
-          {"max_rss", o.max_rss}, {"shard", o.shard}, {"until_stable", o.until_stable},
-          {"stable_target", o.stable_target}, {"max_reps", o.max_reps}, {"callgrind", o.callgrind}};
+  return {{"workloads", o.workloads},
+          {"allocators", o.allocators},
+          {"custom_allocators", o.custom_allocators},
+          {"heaps", o.heaps},
+          {"threads", o.threads},
+          {"reps", o.reps.value_or(0)},
+          {"profile", o.profile},
+          {"params", o.params},
+          {"timeout_s", o.timeout_s},
+          {"sample_interval_us", o.sample_interval_us},
+          {"seed", o.seed},
+          {"max_rss", o.max_rss},
+          {"shard", o.shard},
+          {"until_stable", o.until_stable},
+          {"stable_target", o.stable_target},
+          {"max_reps", o.max_reps},
+          {"callgrind", o.callgrind}};
 }
 
 // The options a run was started with, from its run.json, for --resume.
-RunOptions OptionsFromJson(const nlohmann::json& run, const std::string& resume) {
+RunOptions OptionsFromJson(const nlohmann::json& run,
+                           const std::string& resume) {
   if (run.value("schema_version", 0) != kSchemaVersion)
-    throw UsageError(resume + "/run.json: schema version " + run.value("schema_version", nlohmann::json(0)).dump() +
+    throw UsageError(resume + "/run.json: schema version " +
+                     run.value("schema_version", nlohmann::json(0)).dump() +
                      " is not " + std::to_string(kSchemaVersion));
-  if (!run.contains("matrix")) throw UsageError(resume + "/run.json: no matrix to resume");
+  if (!run.contains("matrix"))
+    throw UsageError(resume + "/run.json: no matrix to resume");
   const auto& m = run["matrix"];
   RunOptions o;
   try {
     o.workloads = m.at("workloads").get<std::string>();
     o.allocators = m.at("allocators").get<std::vector<std::string>>();
-    o.custom_allocators = m.at("custom_allocators").get<std::vector<std::string>>();
+    o.custom_allocators =
+        m.at("custom_allocators").get<std::vector<std::string>>();
     o.heaps = m.at("heaps").get<std::vector<std::string>>();
     o.threads = m.at("threads").get<std::vector<int>>();
     o.reps = m.at("reps").get<int>();
@@ -103,49 +129,63 @@ RunOptions OptionsFromJson(const nlohmann::json& run, const std::string& resume)
     o.max_reps = m.value("max_reps", o.max_reps);
     o.callgrind = m.value("callgrind", false);
   } catch (const nlohmann::json::exception& e) {
-    throw UsageError(resume + "/run.json: malformed matrix (" + std::string(e.what()) + ")");
+    throw UsageError(resume + "/run.json: malformed matrix (" +
+                     std::string(e.what()) + ")");
   }
   return o;
 }
 
 // A workload configuration: what --until-stable adds repetitions to.
-using ConfigKey = std::tuple<std::string, Params, int, std::string>;  // workload, params, threads, heap
+using ConfigKey = std::tuple<std::string, Params, int,
+                             std::string>;  // workload, params, threads, heap
 
-ConfigKey KeyOf(const Cell& c) { return {c.workload, c.params, c.threads, c.heap}; }
+ConfigKey KeyOf(const Cell& c) {
+  return {c.workload, c.params, c.threads, c.heap};
+}
 
 // The configurations whose ratio-vs-baseline interval is wider than the
 // target, from `compare_runs.py --json --stable-target` on the run so far.
 // Empty with a warning when the script fails: the run keeps what it has.
-std::optional<std::set<ConfigKey>> UnstableConfigs(const RunStore& store, double target) {
+std::optional<std::set<ConfigKey>> UnstableConfigs(const RunStore& store,
+                                                   double target) {
   const fs::path json = store.dir() / "logs" / "stability.json";
   ChildSpec spec;
-  spec.argv = {kPython, ScriptPath("compare_runs.py"), store.dir().string(), "--json",
-               "--stable-target", std::to_string(target), "-o", json.string()};
+  spec.argv = {kPython,
+               ScriptPath("compare_runs.py"),
+               store.dir().string(),
+               "--json",
+               "--stable-target",
+               std::to_string(target),
+               "-o",
+               json.string()};
   spec.output_path = (store.dir() / "logs" / "stability.log").string();
   ChildOutcome outcome = RunChild(spec);
   std::ifstream in(json);
   nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
   if (!outcome.ok() || doc.is_discarded() || !doc.contains("unstable")) {
-    std::cerr << "allocmark: warning: --until-stable: compare_runs.py " << outcome.Describe(spec)
-              << " (see " << spec.output_path << "); no repetitions added\n";
+    std::cerr << "allocmark: warning: --until-stable: compare_runs.py "
+              << outcome.Describe(spec) << " (see " << spec.output_path
+              << "); no repetitions added\n";
     return std::nullopt;
   }
   std::set<ConfigKey> keys;
   try {
     for (const auto& u : doc["unstable"])
-      keys.insert({u.at("workload").get<std::string>(), u.at("params").get<Params>(),
-                   u.at("threads").get<int>(), u.at("heap").get<std::string>()});
+      keys.insert({u.at("workload").get<std::string>(),
+                   u.at("params").get<Params>(), u.at("threads").get<int>(),
+                   u.at("heap").get<std::string>()});
   } catch (const nlohmann::json::exception& e) {
-    std::cerr << "allocmark: warning: --until-stable: " << json.string() << ": " << e.what() << "\n";
+    std::cerr << "allocmark: warning: --until-stable: " << json.string() << ": "
+              << e.what() << "\n";
     return std::nullopt;
   }
   return keys;
 }
 
 std::string Describe(const ConfigKey& k) {
-  return std::get<0>(k) + " threads=" + std::to_string(std::get<2>(k)) + " heap=" + std::get<3>(k);
+  return std::get<0>(k) + " threads=" + std::to_string(std::get<2>(k)) +
+         " heap=" + std::get<3>(k);
 }
-
 
 }  // namespace
 
@@ -168,25 +208,31 @@ int RunCommand(RunOptions o) {
   if (!std::isfinite(o.timeout_s) || !(o.timeout_s > 0))
     throw UsageError("--timeout must be above 0 s and finite");
   if (o.sample_interval_us < 1)
-    throw UsageError("--sample-interval-us must be at least 1, got " + std::to_string(o.sample_interval_us));
+    throw UsageError("--sample-interval-us must be at least 1, got " +
+                     std::to_string(o.sample_interval_us));
   Profile profile = ParseProfile(o.profile);
   if (!o.reps) o.reps = DefaultReps(profile);
   if (o.until_stable && (o.stable_target <= 0 || o.stable_target >= 1))
-    throw UsageError("--stable-target is a relative half-width between 0 and 1, e.g. 0.05");
+    throw UsageError(
+        "--stable-target is a relative half-width between 0 and 1, e.g. 0.05");
   if (o.until_stable && o.max_reps < std::max(*o.reps, 2))
-    throw UsageError("--max-reps (" + std::to_string(o.max_reps) + ") must be at least --reps (" +
-                     std::to_string(*o.reps) + ") and 2");
+    throw UsageError("--max-reps (" + std::to_string(o.max_reps) +
+                     ") must be at least --reps (" + std::to_string(*o.reps) +
+                     ") and 2");
   if (o.until_stable) ScriptPath("compare_runs.py");  // throws when missing
   if (o.callgrind && access(kValgrind, X_OK) != 0)
-    throw UsageError(std::string("--callgrind needs ") + kValgrind + ": apt-get install valgrind");
+    throw UsageError(std::string("--callgrind needs ") + kValgrind +
+                     ": apt-get install valgrind");
 
-  std::vector<AllocatorChoice> allocators = ResolveAllocators(o.allocators, o.custom_allocators);
+  std::vector<AllocatorChoice> allocators =
+      ResolveAllocators(o.allocators, o.custom_allocators);
   MatrixOptions m;
   m.workloads_regex = o.workloads;
   m.heaps = o.heaps;
   m.threads = o.threads;
   for (const auto& a : allocators) m.allocators.push_back(a.name);
-  o.allocators = m.allocators;  // recorded in run.json: a resume measures the same set
+  o.allocators =
+      m.allocators;  // recorded in run.json: a resume measures the same set
   m.reps = *o.reps;
   m.profile = profile;
   m.param_overrides = o.params;
@@ -196,16 +242,21 @@ int RunCommand(RunOptions o) {
   std::int64_t max_rss_bytes = o.max_rss.empty() ? 0 : ParseBytes(o.max_rss);
 
   std::string child = ChildPath();
-  if (access(child.c_str(), X_OK) != 0) throw UsageError("cannot find the workload binary " + child);
+  if (access(child.c_str(), X_OK) != 0)
+    throw UsageError("cannot find the workload binary " + child);
   // From here on SIGINT and SIGTERM stop the run cleanly, probes included.
   InstallStopHandlers();
   for (auto& a : allocators) ProbeAllocator(child, a);
   if (StopRequested()) {
-    std::cerr << "allocmark: interrupted while probing the allocators; nothing was written\n";
+    std::cerr << "allocmark: interrupted while probing the allocators; nothing "
+                 "was written\n";
     return 130;
   }
   // The results directory is checked before anything runs.
-  RunStore store = resumed ? *resumed : RunStore::Create(o.out, o.run_id.empty() ? NewRunId(o.out) : o.run_id);
+  RunStore store =
+      resumed ? *resumed
+              : RunStore::Create(o.out,
+                                 o.run_id.empty() ? NewRunId(o.out) : o.run_id);
 
   std::set<std::string> done;
   std::vector<nlohmann::json> rows;
@@ -214,16 +265,19 @@ int RunCommand(RunOptions o) {
   } else {
     nlohmann::json env = CollectEnvironment();
     nlohmann::json warnings = Warnings(env, o);
-    run = NewRunJson(store, o.command_line, std::move(env), std::move(warnings));
+    run =
+        NewRunJson(store, o.command_line, std::move(env), std::move(warnings));
     run["matrix"] = OptionsToJson(o);
     if (!o.shard.empty()) {
       Shard s = ParseShard(o.shard);
       run["shard"] = {{"index", s.index}, {"count", s.count}};
     }
     for (const auto& w : Workloads()) {
-      if (std::none_of(cells.begin(), cells.end(), [&](const Cell& c) { return c.workload == w.name; }))
+      if (std::none_of(cells.begin(), cells.end(),
+                       [&](const Cell& c) { return c.workload == w.name; }))
         continue;
-      run["workloads"][w.name] = {{"summary", w.summary}, {"ops_unit", w.ops_unit}};
+      run["workloads"][w.name] = {{"summary", w.summary},
+                                  {"ops_unit", w.ops_unit}};
     }
   }
   run["allocators"] = AllocatorsJson(allocators);
@@ -232,22 +286,25 @@ int RunCommand(RunOptions o) {
   run["cells_planned"] = cells_planned;
   store.WriteRunJson(run);
   store.PointLatest();
-  for (const auto& w : run["warnings"]) std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
+  for (const auto& w : run["warnings"])
+    std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
 
   CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, max_rss_bytes};
   std::size_t todo = 0;
   for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
-  std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of " << cells.size()
-            << " cells to run\n";
+  std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of "
+            << cells.size() << " cells to run\n";
   // Built in two steps: GCC 12 warns falsely (-Wrestrict) on "/" + string.
   std::string reps_label = "/";
   reps_label += std::to_string(*o.reps);
-  bool stopped = !RunCells(cells, allocators, cro, store, o.callgrind, reps_label, done, rows);
+  bool stopped = !RunCells(cells, allocators, cro, store, o.callgrind,
+                           reps_label, done, rows);
   if (o.until_stable && !stopped) {
     // Repetitions beyond --reps, for the configurations whose ratio is not yet
     // known to within the target; each round is one more repetition, in the
     // matrix's alternating allocator order, of those configurations only.
-    std::set<std::tuple<ConfigKey, std::string>> in_run;  // this run's (shard's) cells
+    std::set<std::tuple<ConfigKey, std::string>>
+        in_run;  // this run's (shard's) cells
     for (const auto& c : cells) in_run.insert({KeyOf(c), c.allocator});
     std::optional<std::set<ConfigKey>> unstable;
     for (int rep = *o.reps; !stopped; ++rep) {
@@ -256,24 +313,29 @@ int RunCommand(RunOptions o) {
       m.reps = rep + 1;
       std::vector<Cell> round;
       for (auto& c : ExpandMatrix(m))
-        if (c.rep == rep && unstable->contains(KeyOf(c)) && in_run.contains({KeyOf(c), c.allocator}))
+        if (c.rep == rep && unstable->contains(KeyOf(c)) &&
+            in_run.contains({KeyOf(c), c.allocator}))
           round.push_back(std::move(c));
       std::cerr << "allocmark: --until-stable: " << unstable->size()
-                << " configuration(s) above +-" << o.stable_target * 100 << "%: repetition " << rep + 1
-                << "\n";
+                << " configuration(s) above +-" << o.stable_target * 100
+                << "%: repetition " << rep + 1 << "\n";
       for (const auto& c : round) cells_planned += done.contains(c.id) ? 0 : 1;
       run["cells_planned"] = cells_planned;
-      stopped = !RunCells(round, allocators, cro, store, false, " (until-stable)", done, rows);
+      stopped = !RunCells(round, allocators, cro, store, false,
+                          " (until-stable)", done, rows);
     }
     nlohmann::json left = nlohmann::json::array();
     if (unstable)
       for (const auto& k : *unstable) {
         left.push_back(Describe(k));
         if (!stopped)
-          std::cerr << "allocmark: --until-stable: " << Describe(k) << " still above +-"
-                    << o.stable_target * 100 << "% after " << o.max_reps << " repetitions\n";
+          std::cerr << "allocmark: --until-stable: " << Describe(k)
+                    << " still above +-" << o.stable_target * 100 << "% after "
+                    << o.max_reps << " repetitions\n";
       }
-    run["stability"] = {{"target", o.stable_target}, {"max_reps", o.max_reps}, {"unstable", left}};
+    run["stability"] = {{"target", o.stable_target},
+                        {"max_reps", o.max_reps},
+                        {"unstable", left}};
   }
   bool interrupted = StopRequested();
   run["status"] = interrupted ? "interrupted" : "complete";
@@ -284,7 +346,8 @@ int RunCommand(RunOptions o) {
   std::cout << FormatSummary(rows);
   std::cout << "results: " << store.dir().string() << "\n";
   if (interrupted) {
-    std::cerr << "allocmark: interrupted; finished cells are kept. Continue with: allocmark run --resume "
+    std::cerr << "allocmark: interrupted; finished cells are kept. Continue "
+                 "with: allocmark run --resume "
               << store.dir().string() << "\n";
     return 130;
   }

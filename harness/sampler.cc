@@ -34,7 +34,9 @@ std::int64_t CurrentRssBytes() {
 
 Sampler::Sampler(const RunContext& ctx, std::chrono::microseconds interval,
                  std::size_t max_samples)
-    : ctx_(ctx), interval_(interval), max_samples_(std::max<std::size_t>(max_samples, 4)) {
+    : ctx_(ctx),
+      interval_(interval),
+      max_samples_(std::max<std::size_t>(max_samples, 4)) {
   samples_.reserve(max_samples_ + 1);
   statm_fd_ = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 }
@@ -67,11 +69,14 @@ void Sampler::TakeSample() {
     // Keep every other sample and sample half as often: bounded memory for
     // runs of any length, evenly spaced samples all the same.
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < samples_.size(); i += 2) samples_[kept++] = samples_[i];
+    for (std::size_t i = 0; i < samples_.size(); i += 2)
+      samples_[kept++] = samples_[i];
     samples_.resize(kept);
     interval_ *= 2;
   }
-  double t_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double t_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+          .count();
   if (int pid = ctx_.measured_pid(); pid != 0 || external_) {
     if (!external_) samples_.clear();  // the child's own, before the program
     external_ = true;
@@ -87,7 +92,8 @@ void Sampler::TakeSample() {
     if (rss > 0) samples_.push_back({t_s, rss, 0});
     return;
   }
-  samples_.push_back({t_s, statm_fd_ >= 0 ? ReadRss(statm_fd_) : -1, ctx_.LiveBytes()});
+  samples_.push_back(
+      {t_s, statm_fd_ >= 0 ? ReadRss(statm_fd_) : -1, ctx_.LiveBytes()});
 }
 
 void Sampler::Loop() {
@@ -115,7 +121,8 @@ bool Sampler::WriteCsv(const std::string& path) const {
   if (f == nullptr) return false;
   std::fprintf(f, "t_s,rss_bytes,live_bytes\n");
   for (const auto& s : samples_)
-    std::fprintf(f, "%.6f,%lld,%lld\n", s.t_s, static_cast<long long>(s.rss_bytes),
+    std::fprintf(f, "%.6f,%lld,%lld\n", s.t_s,
+                 static_cast<long long>(s.rss_bytes),
                  static_cast<long long>(s.live_bytes));
   return std::fclose(f) == 0;
 }

@@ -4,8 +4,9 @@
 // figures. When a real-program workload names the process it measures
 // (RunContext::SetMeasuredPid), the series is that program's
 // /proc/PID/statm instead, with no live bytes: the samples of the child
-// before it are dropped, and moments with no program running are skipped. Samples go to a buffer reserved up front; the sampler allocates
-// nothing while it runs, so it does not perturb the heap it watches.
+// before it are dropped, and moments with no program running are skipped.
+// Samples go to a buffer reserved up front; the sampler allocates nothing while
+// it runs, so it does not perturb the heap it watches.
 #ifndef ALLOCMARK_HARNESS_SAMPLER_H_
 #define ALLOCMARK_HARNESS_SAMPLER_H_
 
@@ -26,7 +27,8 @@ namespace allocmark {
 // t_s since Start(), resident set, live requested bytes (not yet freed).
 using Sample = SeriesPoint;
 
-// Resident set of this process in bytes, from /proc/self/statm; -1 if unreadable.
+// Resident set of this process in bytes, from /proc/self/statm; -1 if
+// unreadable.
 std::int64_t CurrentRssBytes();
 
 class Sampler {

@@ -30,7 +30,8 @@ double CpuSeconds() {
   rusage r{};
   getrusage(RUSAGE_SELF, &r);
   auto s = [](const timeval& tv) {
-    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+    return static_cast<double>(tv.tv_sec) +
+           static_cast<double>(tv.tv_usec) * 1e-6;
   };
   return s(r.ru_utime) + s(r.ru_stime);
 }
@@ -48,18 +49,27 @@ void BM_SamplerAlone(benchmark::State& state) {
     sampler.Start();
     std::this_thread::sleep_for(span);
     sampler.Stop();
-    wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    wall_s +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     cpu_s += CpuSeconds() - cpu0;
     samples += static_cast<double>(sampler.samples().size());
   }
   state.counters["samples"] = benchmark::Counter(samples);
-  state.counters["cpu_us_per_sample"] = benchmark::Counter(cpu_s / samples * 1e6);
-  state.counters["core_fraction_pct"] = benchmark::Counter(cpu_s / wall_s * 100);
+  state.counters["cpu_us_per_sample"] =
+      benchmark::Counter(cpu_s / samples * 1e6);
+  state.counters["core_fraction_pct"] =
+      benchmark::Counter(cpu_s / wall_s * 100);
 }
 // The default interval (10 ms) over 5 s, and a dense one (100 us) for a
 // precise per-sample cost.
-BENCHMARK(BM_SamplerAlone)->Args({10000, 5000})->Args({100, 1000})->Iterations(1)
-    ->Repetitions(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SamplerAlone)
+    ->Args({10000, 5000})
+    ->Args({100, 1000})
+    ->Iterations(1)
+    ->Repetitions(5)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // One latency sample as churn takes it: two steady_clock reads and a
 // push_back into a reserved vector. The latency cost per operation is this

@@ -24,7 +24,8 @@ struct Shard {
 Shard ParseShard(const std::string& text);
 
 // The cells of `shard`, in their original order.
-std::vector<Cell> SelectShard(const std::vector<Cell>& cells, const Shard& shard);
+std::vector<Cell> SelectShard(const std::vector<Cell>& cells,
+                              const Shard& shard);
 
 }  // namespace allocmark
 

@@ -15,8 +15,10 @@ double Median(std::vector<double> values) {
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-std::string FormatSummary(const std::vector<nlohmann::json>& rows, const std::string& baseline) {
-  using Config = std::tuple<std::string, int, std::string>;  // workload, threads, heap
+std::string FormatSummary(const std::vector<nlohmann::json>& rows,
+                          const std::string& baseline) {
+  using Config =
+      std::tuple<std::string, int, std::string>;  // workload, threads, heap
   struct Figures {
     std::vector<double> ops_per_s, peak_rss;
     int failed = 0;
@@ -25,9 +27,11 @@ std::string FormatSummary(const std::vector<nlohmann::json>& rows, const std::st
   std::vector<std::string> allocator_order;
   std::string failures;
   for (const auto& r : rows) {
-    Config key{r.value("workload", ""), r.value("threads", 1), r.value("heap", "")};
+    Config key{r.value("workload", ""), r.value("threads", 1),
+               r.value("heap", "")};
     std::string a = r.value("allocator", "");
-    if (std::find(allocator_order.begin(), allocator_order.end(), a) == allocator_order.end())
+    if (std::find(allocator_order.begin(), allocator_order.end(), a) ==
+        allocator_order.end())
       allocator_order.push_back(a);
     Figures& f = groups[key][a];
     if (r.value("status", "") == "ok") {
@@ -35,12 +39,13 @@ std::string FormatSummary(const std::vector<nlohmann::json>& rows, const std::st
       f.peak_rss.push_back(r.value("peak_rss_bytes", 0.0));
     } else {
       ++f.failed;
-      failures += fmt::format("  {}: {}\n", r.value("cell_id", "?"), r.value("error", "?"));
+      failures += fmt::format("  {}: {}\n", r.value("cell_id", "?"),
+                              r.value("error", "?"));
     }
   }
-  std::string out = fmt::format("{:<14} {:>3} {:<14} {:<12} {:>14} {:>10} {:>12} {:>4}\n", "workload",
-                                "thr", "heap", "allocator", "ops/s", "vs " + baseline, "peak RSS",
-                                "n");
+  std::string out = fmt::format(
+      "{:<14} {:>3} {:<14} {:<12} {:>14} {:>10} {:>12} {:>4}\n", "workload",
+      "thr", "heap", "allocator", "ops/s", "vs " + baseline, "peak RSS", "n");
   for (const auto& [config, by_allocator] : groups) {
     const auto& [workload, threads, heap] = config;
     double base = 0;
@@ -51,15 +56,17 @@ std::string FormatSummary(const std::vector<nlohmann::json>& rows, const std::st
       if (it == by_allocator.end()) continue;
       const Figures& f = it->second;
       if (f.ops_per_s.empty()) {
-        out += fmt::format("{:<14} {:>3} {:<14} {:<12} {:>14} {:>10} {:>12} {:>4}\n", workload,
-                           threads, heap, a, "failed", "-", "-", f.failed);
+        out += fmt::format(
+            "{:<14} {:>3} {:<14} {:<12} {:>14} {:>10} {:>12} {:>4}\n", workload,
+            threads, heap, a, "failed", "-", "-", f.failed);
         continue;
       }
       double ops = Median(f.ops_per_s);
       std::string rel = base > 0 ? fmt::format("{:.2f}x", ops / base) : "-";
-      out += fmt::format("{:<14} {:>3} {:<14} {:<12} {:>14.4g} {:>10} {:>9.1f} MiB {:>4}\n",
-                         workload, threads, heap, a, ops, rel,
-                         Median(f.peak_rss) / (1024.0 * 1024.0), f.ops_per_s.size());
+      out += fmt::format(
+          "{:<14} {:>3} {:<14} {:<12} {:>14.4g} {:>10} {:>9.1f} MiB {:>4}\n",
+          workload, threads, heap, a, ops, rel,
+          Median(f.peak_rss) / (1024.0 * 1024.0), f.ops_per_s.size());
     }
   }
   if (!failures.empty()) out += "failed cells:\n" + failures;

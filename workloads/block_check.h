@@ -40,7 +40,8 @@ inline bool CheckBlock(const void* p, std::size_t size_bytes,
     diff |= w ^ PatternWord(tag, i);
   }
   std::uint64_t last = PatternWord(tag, words);
-  return diff == 0 && std::memcmp(bytes + 8 * words, &last, size_bytes % 8) == 0;
+  return diff == 0 &&
+         std::memcmp(bytes + 8 * words, &last, size_bytes % 8) == 0;
 }
 
 }  // namespace allocmark

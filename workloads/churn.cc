@@ -44,8 +44,9 @@ class Churn {
       trace.slot.resize(ops);
       trace.size.resize(live_objects_ + ops);
       for (auto& size : trace.size) {
-        size = static_cast<std::uint32_t>(skewed ? LogUniform(rng, min_size, max_size)
-                                                 : rng.Uniform(min_size, max_size));
+        size = static_cast<std::uint32_t>(
+            skewed ? LogUniform(rng, min_size, max_size)
+                   : rng.Uniform(min_size, max_size));
         hash_.Add(size);
       }
       for (auto& slot : trace.slot) {
@@ -72,7 +73,8 @@ class Churn {
  private:
   struct Trace {
     std::vector<std::uint32_t> slot;  // which block each replacement replaces
-    std::vector<std::uint32_t> size;  // live_objects initial sizes, then one per op
+    std::vector<std::uint32_t>
+        size;  // live_objects initial sizes, then one per op
   };
   struct Block {
     void* p = nullptr;
@@ -80,10 +82,12 @@ class Churn {
     std::uint32_t tag = 0;
   };
 
-  static std::uint64_t LogUniform(Rng& rng, std::uint64_t lo, std::uint64_t hi) {
+  static std::uint64_t LogUniform(Rng& rng, std::uint64_t lo,
+                                  std::uint64_t hi) {
     int lo_bit = 63 - __builtin_clzll(lo);
     int hi_bit = 63 - __builtin_clzll(hi);
-    int bit = lo_bit + static_cast<int>(rng.Below(static_cast<std::uint64_t>(hi_bit - lo_bit + 1)));
+    int bit = lo_bit + static_cast<int>(rng.Below(
+                           static_cast<std::uint64_t>(hi_bit - lo_bit + 1)));
     std::uint64_t from = std::max<std::uint64_t>(lo, 1ULL << bit);
     std::uint64_t to = std::min<std::uint64_t>(hi, (2ULL << bit) - 1);
     return rng.Uniform(from, to);
@@ -94,7 +98,8 @@ class Churn {
                 std::uint32_t tag) {
     b.p = heap.Allocate(size, alignof(std::max_align_t));
     if (b.p == nullptr) {
-      ctx.Fail("allocation of " + std::to_string(size) + " bytes returned NULL");
+      ctx.Fail("allocation of " + std::to_string(size) +
+               " bytes returned NULL");
       return false;
     }
     b.size = size;
@@ -126,8 +131,10 @@ class Churn {
     latencies.reserve(trace.slot.size() / latency_every_ + 1);
     std::uint32_t tag = 0;
     for (auto& b : blocks)
-      if (!Allocate(heap, ctx, t, b, trace.size[tag], tag)) return;
-      else ++tag;
+      if (!Allocate(heap, ctx, t, b, trace.size[tag], tag))
+        return;
+      else
+        ++tag;
     for (std::size_t i = 0; i < trace.slot.size(); ++i, ++tag) {
       if (ctx.failed()) return;
       Block& b = blocks[trace.slot[i]];
@@ -138,9 +145,10 @@ class Churn {
           !Allocate(heap, ctx, t, b, trace.size[tag], tag))
         return;
       if (timed)
-        latencies.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::steady_clock::now() - start)
-                                .count());
+        latencies.push_back(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::steady_clock::now() - start)
+                .count());
     }
     for (auto& b : blocks)
       if (!Free(heap, ctx, t, b)) return;
@@ -155,12 +163,14 @@ class Churn {
 
 const bool kRegistered = RegisterWorkload<Churn>({
     .name = "churn",
-    .summary = "small-object churn: random replacement in a per-thread working set",
+    .summary =
+        "small-object churn: random replacement in a per-thread working set",
     .params =
         {
             {"min_size_bytes", "smallest request", 16, 16, 16, 1},
             {"max_size_bytes", "largest request", 256, 256, 256, 1},
-            {"skewed", "0: uniform sizes, 1: log-uniform (mostly small)", 0, 0, 0, 0},
+            {"skewed", "0: uniform sizes, 1: log-uniform (mostly small)", 0, 0,
+             0, 0},
             {"live_objects", "blocks live per thread", 1000, 20000, 100000, 1},
             {"ops", "replacements per thread", 20000, 2000000, 20000000, 1},
             {"latency_every", "time every k-th replacement", 64, 64, 64, 1},
@@ -170,7 +180,8 @@ const bool kRegistered = RegisterWorkload<Churn>({
     .check = [](const Params& p) -> std::string {
       if (p.at("min_size_bytes") > p.at("max_size_bytes"))
         return "min_size_bytes is above max_size_bytes";
-      if (p.at("max_size_bytes") > UINT32_MAX) return "max_size_bytes is above 4 GiB";
+      if (p.at("max_size_bytes") > UINT32_MAX)
+        return "max_size_bytes is above 4 GiB";
       return "";
     },
 });

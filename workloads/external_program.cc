@@ -28,12 +28,14 @@ namespace allocmark {
 namespace {
 
 double NowS() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
 double Seconds(const timeval& tv) {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+  return static_cast<double>(tv.tv_sec) +
+         static_cast<double>(tv.tv_usec) * 1e-6;
 }
 
 std::string Canonical(const std::string& path) {
@@ -44,7 +46,8 @@ std::string Canonical(const std::string& path) {
 
 std::string LibcPath() {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<const void*>(&gnu_get_libc_version), &info) == 0 ||
+  if (dladdr(reinterpret_cast<const void*>(&gnu_get_libc_version), &info) ==
+          0 ||
       info.dli_fname == nullptr)
     return "";
   return Canonical(info.dli_fname);
@@ -68,7 +71,8 @@ std::vector<std::string> ProgramEnvironment(const ProgramSpec& spec) {
   };
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);
-    if (!overridden(entry.substr(0, entry.find('=')))) env.push_back(std::move(entry));
+    if (!overridden(entry.substr(0, entry.find('='))))
+      env.push_back(std::move(entry));
   }
   if (spec.under_test) {
     std::string preload = InheritedPreload();
@@ -87,7 +91,8 @@ std::string ReadFile(const std::string& path) {
 
 // True when `maps` (a /proc/PID/maps text) maps the file at `path`.
 bool Maps(const std::string& maps, const std::string& path) {
-  for (std::size_t at = maps.find(path); at != std::string::npos; at = maps.find(path, at + 1)) {
+  for (std::size_t at = maps.find(path); at != std::string::npos;
+       at = maps.find(path, at + 1)) {
     bool starts = at > 0 && maps[at - 1] == ' ';
     std::size_t end = at + path.size();
     bool ends = end == maps.size() || maps[end] == '\n' || maps[end] == ' ';
@@ -99,10 +104,13 @@ bool Maps(const std::string& maps, const std::string& path) {
 }  // namespace
 
 std::string ProgramExit::Describe(double timeout_s) const {
-  if (timed_out) return "timed out after " + std::to_string(static_cast<long>(timeout_s)) + " s";
+  if (timed_out)
+    return "timed out after " + std::to_string(static_cast<long>(timeout_s)) +
+           " s";
   if (signal != 0) {
     const char* name = sigabbrev_np(signal);
-    return std::string("killed by SIG") + (name != nullptr ? name : std::to_string(signal));
+    return std::string("killed by SIG") +
+           (name != nullptr ? name : std::to_string(signal));
   }
   return "exited with status " + std::to_string(exit_code);
 }
@@ -112,7 +120,8 @@ ProgramUsage ProgramExit::Usage() const {
   u.programs = 1;
   u.user_s = Seconds(usage.ru_utime);
   u.sys_s = Seconds(usage.ru_stime);
-  u.peak_rss_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
+  u.peak_rss_bytes =
+      static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
   u.page_faults = usage.ru_minflt;
   u.major_page_faults = usage.ru_majflt;
   return u;
@@ -133,8 +142,10 @@ std::string Program::Start(const ProgramSpec& spec) {
   argv.push_back(nullptr);
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  const char* in_path = spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path.c_str();
-  const char* out_path = spec.output_path.empty() ? "/dev/null" : spec.output_path.c_str();
+  const char* in_path =
+      spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path.c_str();
+  const char* out_path =
+      spec.output_path.empty() ? "/dev/null" : spec.output_path.c_str();
   int in_fd = open(in_path, O_RDONLY | O_CLOEXEC);
   if (in_fd < 0) return std::string(in_path) + ": " + std::strerror(errno);
   int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -210,15 +221,18 @@ std::string Program::ProveAllocator() {
   // among them: once libc is mapped, a preload that took is mapped too.
   while (NowS() < deadline) {
     std::string maps = ReadFile(maps_path);
-    if (maps.empty()) return "the program exited before its allocator could be proven";
+    if (maps.empty())
+      return "the program exited before its allocator could be proven";
     if (Maps(maps, libc)) {
       if (Maps(maps, expected)) return "";
       return "the preloaded " + expected +
-             " is not mapped in the program (a static or setuid program ignores LD_PRELOAD)";
+             " is not mapped in the program (a static or setuid program "
+             "ignores LD_PRELOAD)";
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  return "the program mapped no libc within 10 s (statically linked?): its allocator "
+  return "the program mapped no libc within 10 s (statically linked?): its "
+         "allocator "
          "cannot be swapped with LD_PRELOAD";
 }
 
@@ -242,7 +256,8 @@ ProgramExit Program::Wait(double timeout_s, RunContext* ctx) {
   for (;;) {
     siginfo_t info{};
     // WNOWAIT: see the exit, leave the zombie for wait4 (and its rusage).
-    if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+    if (waitid(P_PID, static_cast<id_t>(pid_), &info,
+               WEXITED | WNOHANG | WNOWAIT) == 0 &&
         info.si_pid == pid_)
       break;
     if (deadline > 0 && NowS() > deadline) {
@@ -272,7 +287,8 @@ ProgramExit Program::Stop(double grace_s, RunContext* ctx) {
   return exit;
 }
 
-std::optional<ProgramExit> RunMeasuredProgram(const ProgramSpec& spec, double timeout_s,
+std::optional<ProgramExit> RunMeasuredProgram(const ProgramSpec& spec,
+                                              double timeout_s,
                                               RunContext& ctx) {
   Program program;
   if (std::string error = program.Start(spec); !error.empty()) {
@@ -287,9 +303,11 @@ std::optional<ProgramExit> RunMeasuredProgram(const ProgramSpec& spec, double ti
   }
   ProgramExit exit = program.Wait(timeout_s, &ctx);
   if (!exit.ok()) {
-    std::string reason = std::filesystem::path(spec.argv[0]).filename().string() + " " +
-                         exit.Describe(timeout_s);
-    if (std::string tail = TailOfFile(spec.output_path); !tail.empty()) reason += ": " + tail;
+    std::string reason =
+        std::filesystem::path(spec.argv[0]).filename().string() + " " +
+        exit.Describe(timeout_s);
+    if (std::string tail = TailOfFile(spec.output_path); !tail.empty())
+      reason += ": " + tail;
     ctx.Fail(reason);
     return std::nullopt;
   }
@@ -301,23 +319,28 @@ std::string FindExecutable(const std::string& name) {
   if (name.empty()) return "";
   auto executable = [](const std::string& path) {
     std::error_code ec;
-    return std::filesystem::is_regular_file(path, ec) && access(path.c_str(), X_OK) == 0;
+    return std::filesystem::is_regular_file(path, ec) &&
+           access(path.c_str(), X_OK) == 0;
   };
   if (name.find('/') != std::string::npos)
     return executable(name) ? std::filesystem::absolute(name).string() : "";
   const char* path_env = std::getenv("PATH");
-  std::stringstream dirs(path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin");
+  std::stringstream dirs(path_env != nullptr ? path_env
+                                             : "/usr/local/bin:/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
     std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    if (executable(candidate)) return std::filesystem::absolute(candidate).string();
+    if (executable(candidate))
+      return std::filesystem::absolute(candidate).string();
   }
   return "";
 }
 
 std::string WorkloadDataPath(const std::string& name) {
   const char* dir = std::getenv("ALLOCMARK_WORKLOAD_DATA");
-  return std::string(dir != nullptr && *dir != '\0' ? dir : ALLOCMARK_WORKLOAD_DATA_DIR) + "/" +
-         name;
+  return std::string(dir != nullptr && *dir != '\0'
+                         ? dir
+                         : ALLOCMARK_WORKLOAD_DATA_DIR) +
+         "/" + name;
 }
 
 std::string TailOfFile(const std::string& path, int lines) {
@@ -334,7 +357,8 @@ std::string TailOfFile(const std::string& path, int lines) {
   return text.size() > 400 ? "..." + text.substr(text.size() - 400) : text;
 }
 
-std::optional<std::string> OutputValue(const std::string& path, const std::string& key) {
+std::optional<std::string> OutputValue(const std::string& path,
+                                       const std::string& key) {
   std::ifstream in(path);
   std::optional<std::string> value;
   const std::string prefix = key + ": ";
@@ -346,7 +370,8 @@ std::optional<std::string> OutputValue(const std::string& path, const std::strin
 TempDir::TempDir(const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" +
+      prefix + "-XXXXXX";
   if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
 }
 

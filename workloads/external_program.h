@@ -92,7 +92,8 @@ class Program {
 // prove its allocator, sample it, wait, and add its figures to ctx. Any
 // failure (cannot start, wrong allocator, non-zero exit, time-out) goes to
 // ctx.Fail with the last lines of its output; returns nullopt then.
-std::optional<ProgramExit> RunMeasuredProgram(const ProgramSpec& spec, double timeout_s,
+std::optional<ProgramExit> RunMeasuredProgram(const ProgramSpec& spec,
+                                              double timeout_s,
                                               RunContext& ctx);
 
 // `name` itself when it contains a '/', else its first match in PATH; ""
@@ -109,7 +110,8 @@ std::string TailOfFile(const std::string& path, int lines = 3);
 
 // The text after "KEY: " on the last line of a file that starts so; nullopt
 // when none does. How a shipped script reports its checksum or its count.
-std::optional<std::string> OutputValue(const std::string& path, const std::string& key);
+std::optional<std::string> OutputValue(const std::string& path,
+                                       const std::string& key);
 
 // A fresh directory under $TMPDIR (or /tmp), named PREFIX-XXXXXX, removed
 // with its contents.

@@ -27,7 +27,9 @@ namespace {
 class ProgramLua {
  public:
   explicit ProgramLua(const WorkloadConfig& config)
-      : rounds_(config.Get("rounds")), items_(config.Get("items")), seed_(config.seed) {
+      : rounds_(config.Get("rounds")),
+        items_(config.Get("items")),
+        seed_(config.seed) {
     hash_.Add(static_cast<std::uint64_t>(rounds_));
     hash_.Add(static_cast<std::uint64_t>(items_));
     hash_.Add(seed_);
@@ -44,8 +46,9 @@ class ProgramLua {
     }
     TempDir dir;
     ProgramSpec spec;
-    spec.argv = {lua, WorkloadDataPath("lua_tables.lua"), std::to_string(rounds_),
-                 std::to_string(items_), std::to_string(seed_)};
+    spec.argv = {lua, WorkloadDataPath("lua_tables.lua"),
+                 std::to_string(rounds_), std::to_string(items_),
+                 std::to_string(seed_)};
     spec.output_path = dir.File("output");
     if (!RunMeasuredProgram(spec, 0, ctx)) return;
     if (!OutputValue(spec.output_path, "allocmark-checksum")) {
@@ -64,10 +67,12 @@ class ProgramLua {
 
 const bool kRegistered = RegisterWorkload<ProgramLua>({
     .name = "program_lua",
-    .summary = "real program: lua5.4 building, sorting and dropping tables, strings, closures",
+    .summary = "real program: lua5.4 building, sorting and dropping tables, "
+               "strings, closures",
     .params =
         {
-            {"rounds", "rounds of build, sort, index, report, drop", 2, 4, 20, 1},
+            {"rounds", "rounds of build, sort, index, report, drop", 2, 4, 20,
+             1},
             {"items", "records per round", 1000, 10000, 40000, 1},
         },
     .heaps = {HeapKind::kMalloc},

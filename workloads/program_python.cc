@@ -34,7 +34,8 @@ class ProgramPython {
         objects_(config.Get("objects")),
         pymalloc_(config.Get("pymalloc") != 0),
         seed_(config.seed) {
-    for (std::int64_t v : {rounds_, objects_, static_cast<std::int64_t>(pymalloc_)})
+    for (std::int64_t v :
+         {rounds_, objects_, static_cast<std::int64_t>(pymalloc_)})
       hash_.Add(static_cast<std::uint64_t>(v));
     hash_.Add(seed_);
   }
@@ -45,11 +46,13 @@ class ProgramPython {
   void Run(RunContext& ctx) {
     TempDir dir;
     ProgramSpec spec;
-    spec.argv = {"/usr/bin/python3", WorkloadDataPath("python_objects.py"), std::to_string(rounds_),
-                 std::to_string(objects_), std::to_string(seed_)};
+    spec.argv = {"/usr/bin/python3", WorkloadDataPath("python_objects.py"),
+                 std::to_string(rounds_), std::to_string(objects_),
+                 std::to_string(seed_)};
     spec.output_path = dir.File("output");
     // No .pyc writes, no user site: the same work in every cell.
-    spec.env = {{"PYTHONDONTWRITEBYTECODE", "1"}, {"PYTHONNOUSERSITE", "1"},
+    spec.env = {{"PYTHONDONTWRITEBYTECODE", "1"},
+                {"PYTHONNOUSERSITE", "1"},
                 {"PYTHONHASHSEED", "0"}};
     if (!pymalloc_) spec.env.emplace_back("PYTHONMALLOC", "malloc");
     if (!RunMeasuredProgram(spec, 0, ctx)) return;
@@ -70,12 +73,15 @@ class ProgramPython {
 
 const bool kRegistered = RegisterWorkload<ProgramPython>({
     .name = "program_python",
-    .summary = "real program: python3 building object graphs, dicts, strings, JSON round trips",
+    .summary = "real program: python3 building object graphs, dicts, strings, "
+               "JSON round trips",
     .params =
         {
             {"rounds", "rounds of build, serialise, parse, drop", 2, 4, 20, 1},
             {"objects", "records per round", 1000, 5000, 20000, 1},
-            {"pymalloc", "1: CPython's small-object allocator; 0: PYTHONMALLOC=malloc", 1, 1, 1, 0},
+            {"pymalloc",
+             "1: CPython's small-object allocator; 0: PYTHONMALLOC=malloc", 1,
+             1, 1, 0},
         },
     .heaps = {HeapKind::kMalloc},
     .max_threads = 1,

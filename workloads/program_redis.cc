@@ -32,9 +32,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
-
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -96,9 +95,11 @@ class ProgramRedis {
         deleted_.push_back(static_cast<std::uint32_t>(i));
     }
     for (std::size_t i = 0; i < deleted_.size(); ++i)
-      refill_sizes_.push_back(static_cast<std::uint32_t>(rng.Uniform(1024, 4096)));
+      refill_sizes_.push_back(
+          static_cast<std::uint32_t>(rng.Uniform(1024, 4096)));
     values_.assign(4096, 'v');
-    for (auto v : {requests_, keys_, value_bytes_, percent}) hash_.Add(static_cast<std::uint64_t>(v));
+    for (auto v : {requests_, keys_, value_bytes_, percent})
+      hash_.Add(static_cast<std::uint64_t>(v));
     for (auto s : fill_sizes_) hash_.Add(s);
     for (auto d : deleted_) hash_.Add(d);
     for (auto s : refill_sizes_) hash_.Add(s);
@@ -111,7 +112,9 @@ class ProgramRedis {
     const std::string server_path = FindExecutable("redis-server");
     const std::string benchmark_path = FindExecutable("redis-benchmark");
     if (server_path.empty() || benchmark_path.empty()) {
-      ctx.Fail("redis-server or redis-benchmark is not installed: apt-get install redis-server redis-tools");
+      ctx.Fail(
+          "redis-server or redis-benchmark is not installed: apt-get install "
+          "redis-server redis-tools");
       return;
     }
     TempDir dir;
@@ -121,13 +124,15 @@ class ProgramRedis {
     if (!StartServer(server_path, dir, server, client, port, ctx)) return;
     ctx.SetCounter("port", port);
     std::int64_t ops = 0;
-    if (!RunBenchmark(benchmark_path, dir, port, ctx, ops) || !Fragment(client, ctx, ops)) {
+    if (!RunBenchmark(benchmark_path, dir, port, ctx, ops) ||
+        !Fragment(client, ctx, ops)) {
       server.Stop(2, &ctx);
       return;
     }
     ProgramExit exit = server.Stop(10, &ctx);
     if (!exit.ok()) {
-      ctx.Fail("redis-server " + exit.Describe(10) + " when stopped: " + TailOfFile(dir.File("server.log")));
+      ctx.Fail("redis-server " + exit.Describe(10) +
+               " when stopped: " + TailOfFile(dir.File("server.log")));
       return;
     }
     ctx.AddProgramUsage(exit.Usage());
@@ -137,8 +142,8 @@ class ProgramRedis {
  private:
   // Starts redis-server on a free loopback port (trying up to kPortTries),
   // proves its allocator and connects `client` to it.
-  bool StartServer(const std::string& path, const TempDir& dir, Program& server, RespClient& client,
-                   int& port, RunContext& ctx) {
+  bool StartServer(const std::string& path, const TempDir& dir, Program& server,
+                   RespClient& client, int& port, RunContext& ctx) {
     std::string last_error = "no port tried";
     for (int attempt = 0, candidate = port_; attempt < kPortTries; ++attempt) {
       port = FreePort(candidate);
@@ -148,9 +153,23 @@ class ProgramRedis {
         continue;
       }
       ProgramSpec spec;
-      spec.argv = {path, "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
-                   "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
-                   "--dir", dir.path(), "--logfile", ""};
+      spec.argv = {path,
+                   "--bind",
+                   "127.0.0.1",
+                   "--port",
+                   std::to_string(port),
+                   "--save",
+                   "",
+                   "--appendonly",
+                   "no",
+                   "--daemonize",
+                   "no",
+                   "--protected-mode",
+                   "yes",
+                   "--dir",
+                   dir.path(),
+                   "--logfile",
+                   ""};
       spec.output_path = dir.File("server.log");
       if (std::string error = server.Start(spec); !error.empty()) {
         ctx.Fail("cannot start redis-server: " + error);
@@ -171,8 +190,10 @@ class ProgramRedis {
   }
 
   // Waits (up to 10 s) until the server answers INFO with its own pid.
-  static bool Ready(const Program& server, RespClient& client, int port, std::string& error) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  static bool Ready(const Program& server, RespClient& client, int port,
+                    std::string& error) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
       if (ServerExited(server.pid())) {
         error = "redis-server exited on port " + std::to_string(port);
@@ -185,7 +206,8 @@ class ProgramRedis {
           error = probe.error();
           return false;
         }
-        if (InfoField(info.text, "process_id") != std::to_string(server.pid())) {
+        if (InfoField(info.text, "process_id") !=
+            std::to_string(server.pid())) {
           error = "another process answers on port " + std::to_string(port);
           return false;
         }
@@ -193,24 +215,39 @@ class ProgramRedis {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    error = "redis-server did not answer on port " + std::to_string(port) + " within 10 s";
+    error = "redis-server did not answer on port " + std::to_string(port) +
+            " within 10 s";
     return false;
   }
 
   static bool ServerExited(pid_t pid) {
     siginfo_t info{};
-    return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+    return waitid(P_PID, static_cast<id_t>(pid), &info,
+                  WEXITED | WNOHANG | WNOWAIT) == 0 &&
            info.si_pid == pid;
   }
 
   // Phase 1: redis-benchmark, not preloaded (it is load, not the subject).
-  bool RunBenchmark(const std::string& path, const TempDir& dir, int port, RunContext& ctx,
-                    std::int64_t& ops) {
+  bool RunBenchmark(const std::string& path, const TempDir& dir, int port,
+                    RunContext& ctx, std::int64_t& ops) {
     ProgramSpec spec;
     spec.under_test = false;
-    spec.argv = {path, "-h", "127.0.0.1", "-p", std::to_string(port), "-n", std::to_string(requests_),
-                 "-d", std::to_string(value_bytes_), "-r", std::to_string(keys_), "-c", "16",
-                 "-t", "set,get,lpush,lrange_100", "--csv"};
+    spec.argv = {path,
+                 "-h",
+                 "127.0.0.1",
+                 "-p",
+                 std::to_string(port),
+                 "-n",
+                 std::to_string(requests_),
+                 "-d",
+                 std::to_string(value_bytes_),
+                 "-r",
+                 std::to_string(keys_),
+                 "-c",
+                 "16",
+                 "-t",
+                 "set,get,lpush,lrange_100",
+                 "--csv"};
     spec.output_path = dir.File("benchmark.csv");
     Program benchmark;
     if (std::string error = benchmark.Start(spec); !error.empty()) {
@@ -219,7 +256,8 @@ class ProgramRedis {
     }
     ProgramExit exit = benchmark.Wait(600);
     if (!exit.ok()) {
-      ctx.Fail("redis-benchmark " + exit.Describe(600) + ": " + TailOfFile(spec.output_path));
+      ctx.Fail("redis-benchmark " + exit.Describe(600) + ": " +
+               TailOfFile(spec.output_path));
       return false;
     }
     // "SET","81234.56",... one line per test; LPUSH appears twice (once to
@@ -227,7 +265,8 @@ class ProgramRedis {
     std::ifstream csv(spec.output_path);
     int tests = 0;
     for (std::string line; std::getline(csv, line);) {
-      if (line.size() < 2 || line[0] != '"' || line.rfind("\"test\"", 0) == 0) continue;
+      if (line.size() < 2 || line[0] != '"' || line.rfind("\"test\"", 0) == 0)
+        continue;
       std::size_t name_end = line.find('"', 1);
       std::string name = line.substr(1, name_end - 1);
       std::size_t rps_at = line.find('"', name_end + 1);
@@ -236,12 +275,13 @@ class ProgramRedis {
       ++tests;
       std::string key = name.substr(0, name.find(' '));
       if (name.find('(') != std::string::npos && key == "LPUSH") continue;
-      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char& c : key)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       ctx.SetCounter(key + "_rps", rps);
     }
     if (tests < 4) {
-      ctx.Fail("redis-benchmark printed " + std::to_string(tests) + " results, not 5: " +
-               TailOfFile(spec.output_path));
+      ctx.Fail("redis-benchmark printed " + std::to_string(tests) +
+               " results, not 5: " + TailOfFile(spec.output_path));
       return false;
     }
     return true;
@@ -250,7 +290,8 @@ class ProgramRedis {
   // Sends `count` commands made by make(i), kBatch per round trip; every
   // reply must be a non-error.
   template <class Make>
-  bool Pipeline(RespClient& client, std::size_t count, Make make, RunContext& ctx, std::int64_t& ops,
+  bool Pipeline(RespClient& client, std::size_t count, Make make,
+                RunContext& ctx, std::int64_t& ops,
                 std::vector<RespReply>* keep = nullptr) {
     std::vector<RespReply> replies;
     for (std::size_t at = 0; at < count;) {
@@ -266,7 +307,8 @@ class ProgramRedis {
           return false;
         }
       ops += static_cast<std::int64_t>(replies.size());
-      if (keep != nullptr) keep->insert(keep->end(), replies.begin(), replies.end());
+      if (keep != nullptr)
+        keep->insert(keep->end(), replies.begin(), replies.end());
     }
     return true;
   }
@@ -275,40 +317,61 @@ class ProgramRedis {
   bool Fragment(RespClient& client, RunContext& ctx, std::int64_t& ops) {
     RespReply reply;
     if (!client.Call({"FLUSHALL"}, reply) || reply.error()) {
-      ctx.Fail("redis FLUSHALL failed: " + (reply.error() ? reply.text : client.error()));
+      ctx.Fail("redis FLUSHALL failed: " +
+               (reply.error() ? reply.text : client.error()));
       return false;
     }
-    auto key = [](const char* prefix, std::size_t i) { return prefix + std::to_string(i); };
+    auto key = [](const char* prefix, std::size_t i) {
+      return prefix + std::to_string(i);
+    };
     std::string k;
     auto set = [&](const char* prefix, std::size_t i, std::uint32_t size) {
       k = key(prefix, i);
       client.Append({"SET", k, std::string_view(values_).substr(0, size)});
     };
     const std::size_t keys = static_cast<std::size_t>(keys_);
-    if (!Pipeline(client, keys, [&](std::size_t i) { set("fill:", i, fill_sizes_[i]); }, ctx, ops) ||
-        !Pipeline(client, deleted_.size(),
-                  [&](std::size_t i) { k = key("fill:", deleted_[i]); client.Append({"DEL", k}); }, ctx, ops) ||
-        !Pipeline(client, refill_sizes_.size(),
-                  [&](std::size_t i) { set("refill:", i, refill_sizes_[i]); }, ctx, ops))
+    if (!Pipeline(
+            client, keys,
+            [&](std::size_t i) { set("fill:", i, fill_sizes_[i]); }, ctx,
+            ops) ||
+        !Pipeline(
+            client, deleted_.size(),
+            [&](std::size_t i) {
+              k = key("fill:", deleted_[i]);
+              client.Append({"DEL", k});
+            },
+            ctx, ops) ||
+        !Pipeline(
+            client, refill_sizes_.size(),
+            [&](std::size_t i) { set("refill:", i, refill_sizes_[i]); }, ctx,
+            ops))
       return false;
     std::vector<RespReply> lengths;
-    if (!Pipeline(client, refill_sizes_.size(),
-                  [&](std::size_t i) { k = key("refill:", i); client.Append({"STRLEN", k}); }, ctx, ops,
-                  &lengths))
+    if (!Pipeline(
+            client, refill_sizes_.size(),
+            [&](std::size_t i) {
+              k = key("refill:", i);
+              client.Append({"STRLEN", k});
+            },
+            ctx, ops, &lengths))
       return false;
     for (std::size_t i = 0; i < lengths.size(); ++i)
       if (lengths[i].text != std::to_string(refill_sizes_[i])) {
-        ctx.Fail("redis: refill:" + std::to_string(i) + " holds " + lengths[i].text + " bytes, not " +
+        ctx.Fail("redis: refill:" + std::to_string(i) + " holds " +
+                 lengths[i].text + " bytes, not " +
                  std::to_string(refill_sizes_[i]));
         return false;
       }
     if (!client.Call({"DBSIZE"}, reply) || reply.text != std::to_string(keys)) {
-      ctx.Fail("redis: DBSIZE is " + reply.text + ", not " + std::to_string(keys));
+      ctx.Fail("redis: DBSIZE is " + reply.text + ", not " +
+               std::to_string(keys));
       return false;
     }
     if (client.Call({"INFO", "memory"}, reply)) {
       for (const char* field : {"used_memory", "used_memory_rss"})
-        ctx.SetCounter(std::string(field) + "_bytes", std::strtod(InfoField(reply.text, field).c_str(), nullptr));
+        ctx.SetCounter(
+            std::string(field) + "_bytes",
+            std::strtod(InfoField(reply.text, field).c_str(), nullptr));
     }
     return true;
   }
@@ -327,14 +390,20 @@ class ProgramRedis {
 
 const bool kRegistered = RegisterWorkload<ProgramRedis>({
     .name = "program_redis",
-    .summary = "real program: redis-server under redis-benchmark, then fill, delete, refill",
+    .summary = "real program: redis-server under redis-benchmark, then fill, "
+               "delete, refill",
     .params =
         {
-            {"requests", "redis-benchmark requests per command", 500, 5000, 200000, 1},
-            {"keys", "keys of the benchmark and of the fragmentation phase", 2000, 50000, 1000000, 1},
+            {"requests", "redis-benchmark requests per command", 500, 5000,
+             200000, 1},
+            {"keys", "keys of the benchmark and of the fragmentation phase",
+             2000, 50000, 1000000, 1},
             {"value_bytes", "redis-benchmark value size", 256, 256, 256, 1},
-            {"delete_percent", "share of the filled keys deleted, in percent", 50, 50, 50, 0},
-            {"port", "0: a free port the kernel picks; else the first port tried", 0, 0, 0, 0},
+            {"delete_percent", "share of the filled keys deleted, in percent",
+             50, 50, 50, 0},
+            {"port",
+             "0: a free port the kernel picks; else the first port tried", 0, 0,
+             0, 0},
         },
     .heaps = {HeapKind::kMalloc},
     .max_threads = 1,

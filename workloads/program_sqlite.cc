@@ -27,7 +27,8 @@ namespace {
 
 class ProgramSqlite {
  public:
-  explicit ProgramSqlite(const WorkloadConfig& config) : rows_(config.Get("rows")) {
+  explicit ProgramSqlite(const WorkloadConfig& config)
+      : rows_(config.Get("rows")) {
     hash_.Add(static_cast<std::uint64_t>(rows_));
   }
 
@@ -43,9 +44,10 @@ class ProgramSqlite {
     TempDir dir;
     ProgramSpec spec;
     spec.stdin_path = dir.File("prelude.sql");
-    std::ofstream(spec.stdin_path) << "CREATE TABLE config (rows INTEGER);\n"
-                                   << "INSERT INTO config VALUES (" << rows_ << ");\n"
-                                   << ".read " << WorkloadDataPath("sqlite_workload.sql") << "\n";
+    std::ofstream(spec.stdin_path)
+        << "CREATE TABLE config (rows INTEGER);\n"
+        << "INSERT INTO config VALUES (" << rows_ << ");\n"
+        << ".read " << WorkloadDataPath("sqlite_workload.sql") << "\n";
     spec.argv = {shell, "-batch", "-bail", dir.File("workload.db")};
     spec.output_path = dir.File("output");
     if (!RunMeasuredProgram(spec, 0, ctx)) return;
@@ -64,8 +66,10 @@ class ProgramSqlite {
 
 const bool kRegistered = RegisterWorkload<ProgramSqlite>({
     .name = "program_sqlite",
-    .summary = "real program: the sqlite3 shell running inserts, indexes, joins and deletes",
-    .params = {{"rows", "orders inserted (customers: a tenth)", 5000, 100000, 2000000, 100}},
+    .summary = "real program: the sqlite3 shell running inserts, indexes, "
+               "joins and deletes",
+    .params = {{"rows", "orders inserted (customers: a tenth)", 5000, 100000,
+                2000000, 100}},
     .heaps = {HeapKind::kMalloc},
     .max_threads = 1,
     .ops_unit = "rows",

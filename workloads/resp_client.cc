@@ -27,8 +27,11 @@ bool RespClient::Connect(int port, double timeout_s) {
     error_ = std::string("socket: ") + std::strerror(errno);
     return false;
   }
-  timeval tv{static_cast<time_t>(timeout_s),
-             static_cast<suseconds_t>((timeout_s - static_cast<double>(static_cast<time_t>(timeout_s))) * 1e6)};
+  timeval tv{
+      static_cast<time_t>(timeout_s),
+      static_cast<suseconds_t>(
+          (timeout_s - static_cast<double>(static_cast<time_t>(timeout_s))) *
+          1e6)};
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   int one = 1;
@@ -38,7 +41,8 @@ bool RespClient::Connect(int port, double timeout_s) {
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    error_ = "connect to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno);
+    error_ = "connect to 127.0.0.1:" + std::to_string(port) + ": " +
+             std::strerror(errno);
     return false;
   }
   return true;
@@ -76,7 +80,8 @@ bool RespClient::Flush(std::vector<RespReply>& replies) {
   return true;
 }
 
-bool RespClient::Call(const std::vector<std::string_view>& args, RespReply& reply) {
+bool RespClient::Call(const std::vector<std::string_view>& args,
+                      RespReply& reply) {
   Append(args);
   std::vector<RespReply> replies;
   if (!Flush(replies)) return false;

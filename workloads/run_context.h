@@ -71,8 +71,12 @@ class RunContext {
   // While it is set the sampler reads /proc/PID/statm of that process instead
   // of the child's own; set it once the program runs and clear it before
   // reaping it (workloads/external_program.h does both).
-  void SetMeasuredPid(int pid) { measured_pid_.store(pid, std::memory_order_relaxed); }
-  int measured_pid() const { return measured_pid_.load(std::memory_order_relaxed); }
+  void SetMeasuredPid(int pid) {
+    measured_pid_.store(pid, std::memory_order_relaxed);
+  }
+  int measured_pid() const {
+    return measured_pid_.load(std::memory_order_relaxed);
+  }
   // Adds a finished program's figures; when any was added, the cell reports
   // them instead of the child's own CPU time, faults and peak RSS. Call from
   // one thread at a time, outside the sampler.

@@ -77,7 +77,8 @@ struct WorkloadInfo {
   // Checks relations between parameters (min <= max, ...); returns an error
   // message, or "" when the values are consistent. Optional.
   std::string (*check)(const Params&) = nullptr;
-  std::function<std::unique_ptr<WorkloadInstance>(const WorkloadConfig&)> make = {};
+  std::function<std::unique_ptr<WorkloadInstance>(const WorkloadConfig&)> make =
+      {};
 
   std::int64_t Default(const ParamSpec& p, Profile profile) const;
 };

@@ -17,7 +17,8 @@ std::vector<WorkloadInfo>& Registry() {
 std::int64_t WorkloadConfig::Get(std::string_view name) const {
   auto it = params.find(name);
   if (it == params.end()) {
-    std::fprintf(stderr, "allocmark: workload reads undeclared parameter '%.*s'\n",
+    std::fprintf(stderr,
+                 "allocmark: workload reads undeclared parameter '%.*s'\n",
                  static_cast<int>(name.size()), name.data());
     std::abort();
   }

@@ -58,7 +58,7 @@ extern void* __libc_memalign(size_t align, size_t size);
 extern void __libc_free(void* p);
 
 static long g_after = 1000;
-static int g_armed = 0;   /* counting calls (atomic) */
+static int g_armed = 0; /* counting calls (atomic) */
 static long g_times = 1;
 static long g_balloon_mib = 512;
 static int g_report = 0;
@@ -92,7 +92,8 @@ __attribute__((constructor)) static void ReadConfiguration(void) {
   g_armed = g_armed_at_start;
 }
 
-typedef int (*PthreadCreate)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+typedef int (*PthreadCreate)(pthread_t*, const pthread_attr_t*,
+                             void* (*)(void*), void*);
 
 /* The first thread's start routine and argument, for FirstThread. */
 struct Start {
@@ -113,7 +114,8 @@ static void* FirstThread(void* p) {
   return result;
 }
 
-int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*), void* arg) {
+int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+                   void* (*start)(void*), void* arg) {
   static PthreadCreate real = NULL;
   if (real == NULL) *(void**)&real = dlsym(RTLD_NEXT, "pthread_create");
   int first = !__atomic_exchange_n(&g_armed, 1, __ATOMIC_RELAXED);
@@ -133,7 +135,8 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)
 __attribute__((destructor)) static void Report(void) {
   if (!g_report) return;
   char line[96];
-  int n = snprintf(line, sizeof(line), "fault_malloc: %ld allocation calls, %ld faults\n",
+  int n = snprintf(line, sizeof(line),
+                   "fault_malloc: %ld allocation calls, %ld faults\n",
                    __atomic_load_n(&g_calls, __ATOMIC_RELAXED),
                    __atomic_load_n(&g_faults, __ATOMIC_RELAXED));
   if (n > 0) (void)!write(STDERR_FILENO, line, (size_t)n);
@@ -185,7 +188,8 @@ static void Balloon(void) {
 static void* MaybeFault(size_t size, int* fail) {
   *fail = 0;
   if (!Armed()) return NULL;
-  if (ALLOCMARK_FAULT_KIND != kOverlap && ALLOCMARK_FAULT_KIND != kCorrupt) LogFault();
+  if (ALLOCMARK_FAULT_KIND != kOverlap && ALLOCMARK_FAULT_KIND != kCorrupt)
+    LogFault();
   switch (ALLOCMARK_FAULT_KIND) {
     case kSegv:
       *g_null_pointer = 1;
@@ -224,7 +228,8 @@ static void* MaybeFault(size_t size, int* fail) {
 }
 
 static void Remember(void* p) {
-  if (ALLOCMARK_FAULT_KIND != kOverlap && ALLOCMARK_FAULT_KIND != kCorrupt) return;
+  if (ALLOCMARK_FAULT_KIND != kOverlap && ALLOCMARK_FAULT_KIND != kCorrupt)
+    return;
   if (p == NULL || !__atomic_load_n(&g_armed, __ATOMIC_RELAXED)) return;
   pthread_mutex_lock(&g_last_lock);
   g_last = p;
@@ -232,7 +237,8 @@ static void Remember(void* p) {
 }
 
 static void Forget(void* p) {
-  if (ALLOCMARK_FAULT_KIND != kOverlap && ALLOCMARK_FAULT_KIND != kCorrupt) return;
+  if (ALLOCMARK_FAULT_KIND != kOverlap && ALLOCMARK_FAULT_KIND != kCorrupt)
+    return;
   pthread_mutex_lock(&g_last_lock);
   if (g_last == p) g_last = NULL;
   pthread_mutex_unlock(&g_last_lock);
@@ -259,7 +265,8 @@ void free(void* p) {
 /* Counted like malloc, never faulty: a NULL here would only meet the C++
  * runtime's bad_alloc, not a workload's own check. */
 static void Count(void) {
-  if (__atomic_load_n(&g_armed, __ATOMIC_RELAXED)) __atomic_add_fetch(&g_calls, 1, __ATOMIC_RELAXED);
+  if (__atomic_load_n(&g_armed, __ATOMIC_RELAXED))
+    __atomic_add_fetch(&g_calls, 1, __ATOMIC_RELAXED);
 }
 
 void* calloc(size_t count, size_t size) {
@@ -295,4 +302,6 @@ int posix_memalign(void** out, size_t align, size_t size) {
   return 0;
 }
 
-void* valloc(size_t size) { return memalign((size_t)sysconf(_SC_PAGESIZE), size); }
+void* valloc(size_t size) {
+  return memalign((size_t)sysconf(_SC_PAGESIZE), size);
+}

@@ -26,7 +26,8 @@ class TrackingHeap {
   }
   void Deallocate(void* p, std::size_t size_bytes, std::size_t align_bytes) {
     auto it = live_.find(p);
-    if (it == live_.end() || it->second != size_bytes) std::abort();  // a foreign or resized free
+    if (it == live_.end() || it->second != size_bytes)
+      std::abort();  // a foreign or resized free
     live_.erase(it);
     heap_.Deallocate(p, size_bytes, align_bytes);
   }
@@ -44,19 +45,24 @@ static_assert(allocmark::Heap<TrackingHeap>);
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   TrackingHeap heap;
   allocmark::JsonHeapUse use;
   std::string scratch, error;
-  allocmark::JsonValue* root = allocmark::JsonParser<TrackingHeap>(heap, use, scratch).Parse(text, error);
+  allocmark::JsonValue* root =
+      allocmark::JsonParser<TrackingHeap>(heap, use, scratch)
+          .Parse(text, error);
   if (root == nullptr) {
-    if (error.find(" at byte ") == std::string::npos) std::abort();  // an error names its offset
+    if (error.find(" at byte ") == std::string::npos)
+      std::abort();  // an error names its offset
   } else {
     if (!error.empty()) std::abort();
     (void)allocmark::JsonWalkHash(root);
     allocmark::JsonDestroy(heap, root, use);
-    if (heap.live_blocks() != 0 || use.live_bytes != 0) std::abort();  // the DOM freed all it took
+    if (heap.live_blocks() != 0 || use.live_bytes != 0)
+      std::abort();  // the DOM freed all it took
   }
   heap.Reset();
   return 0;

@@ -12,7 +12,8 @@
 
 #include "harness/run_command.cc"  // NOLINT(build/include): reaches ParseBytes
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> lines;
   for (std::size_t start = 0; start <= input.size() && lines.size() < 16;) {
@@ -36,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     m.allocators = {"glibc"};
     m.profile = allocmark::Profile::kSmoke;
     m.param_overrides.assign(lines.begin() + 1, lines.end());
-    m.threads = {size > 0 ? static_cast<int>(static_cast<std::int8_t>(data[0])) : 1};
+    m.threads = {size > 0 ? static_cast<int>(static_cast<std::int8_t>(data[0]))
+                          : 1};
     m.reps = size > 1 ? static_cast<std::int8_t>(data[1]) % 4 : 1;
     std::vector<allocmark::Cell> cells = allocmark::ExpandMatrix(m);
     (void)allocmark::SelectShard(cells, allocmark::ParseShard(first));

@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "harness/merge_command.cc"  // NOLINT(build/include): reaches Identity
-#include "harness/run_command.cc"    // NOLINT(build/include): reaches OptionsFromJson
+#include "harness/run_command.cc"  // NOLINT(build/include): reaches OptionsFromJson
 
 namespace {
 
@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 
 const fs::path& WorkDir() {
   static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("allocmark-fuzz-run-files-" + std::to_string(getpid()));
+    fs::path d = fs::temp_directory_path() /
+                 ("allocmark-fuzz-run-files-" + std::to_string(getpid()));
     fs::create_directories(d / "run");
     // MergeCommand prints its summary; the fuzzer's output is enough.
     if (std::freopen("/dev/null", "w", stdout) == nullptr) std::abort();
@@ -34,16 +35,20 @@ const fs::path& WorkDir() {
 }
 
 void Write(const fs::path& path, std::string_view text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(text.data(), static_cast<std::streamsize>(text.size()));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::size_t nul = input.find('\0');
   std::string_view run_json = input.substr(0, nul);
-  std::string_view cells = nul == std::string_view::npos ? std::string_view() : input.substr(nul + 1);
+  std::string_view cells = nul == std::string_view::npos
+                               ? std::string_view()
+                               : input.substr(nul + 1);
   const fs::path& work = WorkDir();
   Write(work / "run" / "run.json", run_json);
   Write(work / "run" / "cells.jsonl", cells);
@@ -59,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     std::error_code ec;
     fs::remove_all(work / "merged", ec);
-    (void)allocmark::MergeCommand((work / "merged").string(), {(work / "run").string()});
+    (void)allocmark::MergeCommand((work / "merged").string(),
+                                  {(work / "run").string()});
   } catch (const allocmark::UsageError&) {
   }
   return 0;

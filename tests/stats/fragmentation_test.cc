@@ -13,7 +13,8 @@ constexpr std::int64_t kBase = 1000;  // resident before the timed region
 TEST(FragmentationTest, ConstantOverheadGivesTheSameRatioEverywhere) {
   // Used memory (rss - baseline) is always twice the live bytes.
   std::vector<SeriesPoint> s;
-  for (int i = 0; i <= 10; ++i) s.push_back({0.01 * i, kBase + 2 * 100 * i, 100 * i});
+  for (int i = 0; i <= 10; ++i)
+    s.push_back({0.01 * i, kBase + 2 * 100 * i, 100 * i});
   Fragmentation f = ComputeFragmentation(s, kBase, kBase + 2000, 1000);
   ASSERT_TRUE(f.time_avg && f.at_peak_live && f.at_peak_rss && f.max_over_max);
   EXPECT_DOUBLE_EQ(*f.time_avg, 2.0);
@@ -25,8 +26,10 @@ TEST(FragmentationTest, ConstantOverheadGivesTheSameRatioEverywhere) {
 TEST(FragmentationTest, FourMeasuresDifferOnAPhaseChange) {
   // t=0..1: live 1000, used 1000; t=1..2: live 100, used 1500 (freed memory
   // not returned, plus growth): the classic case where they part ways.
-  std::vector<SeriesPoint> s = {{0.0, kBase + 1000, 1000}, {1.0, kBase + 1000, 1000},
-                                {1.0, kBase + 1500, 100},  {2.0, kBase + 1500, 100}};
+  std::vector<SeriesPoint> s = {{0.0, kBase + 1000, 1000},
+                                {1.0, kBase + 1000, 1000},
+                                {1.0, kBase + 1500, 100},
+                                {2.0, kBase + 1500, 100}};
   Fragmentation f = ComputeFragmentation(s, kBase, kBase + 1600, 1000);
   // #1: integral used = 1000 + 1500 = 2500, integral live = 1000 + 100 = 1100.
   EXPECT_DOUBLE_EQ(*f.time_avg, 2500.0 / 1100.0);
@@ -49,7 +52,8 @@ TEST(FragmentationTest, UndefinedWithoutLiveBytes) {
 
 TEST(FragmentationTest, SkipsUnreadableSamplesAndClampsBelowBaseline) {
   // RSS below the baseline (memory returned) counts as 0 used, not negative.
-  std::vector<SeriesPoint> s = {{0.0, -1, 500}, {0.5, kBase - 10, 500}, {1.0, kBase + 500, 250}};
+  std::vector<SeriesPoint> s = {
+      {0.0, -1, 500}, {0.5, kBase - 10, 500}, {1.0, kBase + 500, 250}};
   Fragmentation f = ComputeFragmentation(s, kBase, kBase + 500, 500);
   EXPECT_DOUBLE_EQ(*f.at_peak_live, 0.0);
   EXPECT_DOUBLE_EQ(*f.at_peak_rss, 2.0);

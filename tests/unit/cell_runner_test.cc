@@ -9,7 +9,8 @@ namespace {
 
 nlohmann::json ChildJson(const std::string& allocator) {
   return nlohmann::json::parse(R"({
-    "context": {"malloc_allocator": ")" + allocator + R"(",
+    "context": {"malloc_allocator": ")" +
+                               allocator + R"(",
                 "malloc_library": "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
                 "malloc_version": "5.3.0", "request_checksum": "00000000deadbeef"},
     "benchmarks": [{"name": "churn/heap:malloc/threads:1", "real_time": 250.0, "time_unit": "ms",
@@ -22,7 +23,11 @@ nlohmann::json ChildJson(const std::string& allocator) {
 
 AllocatorChoice Jemalloc() {
   static const ProcessAllocator* table = FindProcessAllocator("jemalloc");
-  return {"jemalloc", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", table, false, {}};
+  return {"jemalloc",
+          "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+          table,
+          false,
+          {}};
 }
 
 TEST(FoldChildJson, CopiesTheFiguresAndConvertsTime) {
@@ -45,18 +50,23 @@ TEST(FoldChildJson, AWrongAllocatorFailsTheCellWithTheProof) {
   nlohmann::json row;
   FoldChildJson(ChildJson("mimalloc"), Jemalloc(), row);
   EXPECT_EQ(row["status"], "failed");
-  EXPECT_NE(row["error"].get<std::string>().find("served by mimalloc"), std::string::npos);
+  EXPECT_NE(row["error"].get<std::string>().find("served by mimalloc"),
+            std::string::npos);
   EXPECT_FALSE(row.contains("ops_per_s"));
 }
 
 TEST(FoldChildJson, AWorkloadErrorFailsTheCellAndReportsNoFigures) {
   nlohmann::json child = ChildJson("jemalloc");
-  child["benchmarks"][0] = {{"name", "x"}, {"error_occurred", true},
-                            {"error_message", "block of 64 bytes (request 7) was changed while live"}};
+  child["benchmarks"][0] = {
+      {"name", "x"},
+      {"error_occurred", true},
+      {"error_message",
+       "block of 64 bytes (request 7) was changed while live"}};
   nlohmann::json row;
   FoldChildJson(child, Jemalloc(), row);
   EXPECT_EQ(row["status"], "failed");
-  EXPECT_EQ(row["error"], "block of 64 bytes (request 7) was changed while live");
+  EXPECT_EQ(row["error"],
+            "block of 64 bytes (request 7) was changed while live");
   EXPECT_FALSE(row.contains("wall_s"));
 }
 

@@ -23,9 +23,11 @@ TEST(ExpandMatrix, InterleavesRepetitionsInAlternatingOrder) {
   std::vector<Cell> cells = ExpandMatrix(ChurnOptions());
   ASSERT_EQ(cells.size(), 6u);
   std::vector<std::string> order;
-  for (const auto& c : cells) order.push_back(c.allocator + std::to_string(c.rep));
-  EXPECT_EQ(order, (std::vector<std::string>{"glibc0", "jemalloc0", "mimalloc0", "mimalloc1",
-                                             "jemalloc1", "glibc1"}));
+  for (const auto& c : cells)
+    order.push_back(c.allocator + std::to_string(c.rep));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"glibc0", "jemalloc0", "mimalloc0",
+                                      "mimalloc1", "jemalloc1", "glibc1"}));
 }
 
 TEST(ExpandMatrix, CellIdsAreUnique) {
@@ -59,7 +61,8 @@ TEST(ExpandMatrix, RejectsBadInputWithTheReason) {
       ExpandMatrix(o);
       ADD_FAILURE() << "no error for " << fragment;
     } catch (const UsageError& e) {
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+          << e.what();
     }
   };
   MatrixOptions o = ChurnOptions();

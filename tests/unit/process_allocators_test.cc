@@ -19,7 +19,8 @@ TEST(ProcessAllocators, TableHasTheFourAllocatorsOnceEach) {
     EXPECT_NE(a.read_stats, nullptr) << a.name;
     EXPECT_EQ(a.soname.empty(), a.probe_symbol.empty()) << a.name;
   }
-  EXPECT_EQ(names, (std::set<std::string_view>{"glibc", "jemalloc", "tcmalloc", "mimalloc"}));
+  EXPECT_EQ(names, (std::set<std::string_view>{"glibc", "jemalloc", "tcmalloc",
+                                               "mimalloc"}));
   EXPECT_EQ(FindProcessAllocator("je"), nullptr);
   ASSERT_NE(FindProcessAllocator("mimalloc"), nullptr);
 }
@@ -40,7 +41,8 @@ TEST(ResolveAllocators, RejectsUnknownNamesAndMissingFiles) {
     ResolveAllocators({"hoard"}, {});
     FAIL();
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown allocator 'hoard' (known: glibc, jemalloc"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "unknown allocator 'hoard' (known: glibc, jemalloc"),
               std::string::npos);
   }
   EXPECT_THROW(ResolveAllocators({}, {"jemalloc=/nonexistent.so"}), UsageError);
@@ -50,7 +52,8 @@ TEST(ResolveAllocators, RejectsUnknownNamesAndMissingFiles) {
 }
 
 TEST(ResolveAllocators, UserLibraryReplacesTheTableEntryOfItsName) {
-  std::vector<AllocatorChoice> chosen = ResolveAllocators({"glibc", "mine"}, {"mine=/bin/true"});
+  std::vector<AllocatorChoice> chosen =
+      ResolveAllocators({"glibc", "mine"}, {"mine=/bin/true"});
   ASSERT_EQ(chosen.size(), 2u);
   EXPECT_EQ(chosen[0].library, "");
   EXPECT_TRUE(chosen[1].user_library);

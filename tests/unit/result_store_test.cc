@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 class RunStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("allocmark-store-test-" + std::to_string(getpid()));
+    root_ = fs::temp_directory_path() /
+            ("allocmark-store-test-" + std::to_string(getpid()));
     fs::remove_all(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
@@ -24,7 +25,8 @@ TEST_F(RunStoreTest, WritesRunJsonAndAppendsCells) {
   RunStore store = RunStore::Create(root_, "r1");
   store.WriteRunJson({{"schema_version", kSchemaVersion}, {"run_id", "r1"}});
   store.AppendCell({{"cell_id", "a"}, {"status", "ok"}});
-  store.AppendCell({{"cell_id", "b"}, {"status", "failed"}, {"error", "killed by SIGSEGV"}});
+  store.AppendCell(
+      {{"cell_id", "b"}, {"status", "failed"}, {"error", "killed by SIGSEGV"}});
   store.PointLatest();
 
   EXPECT_TRUE(fs::is_directory(root_ / "r1" / "timeseries"));
@@ -38,7 +40,8 @@ TEST_F(RunStoreTest, WritesRunJsonAndAppendsCells) {
 TEST_F(RunStoreTest, DropsATornLastLine) {
   RunStore store = RunStore::Create(root_, "r2");
   store.AppendCell({{"cell_id", "a"}});
-  std::ofstream(root_ / "r2" / "cells.jsonl", std::ios::app) << "{\"cell_id\": \"b\", \"sta";
+  std::ofstream(root_ / "r2" / "cells.jsonl", std::ios::app)
+      << "{\"cell_id\": \"b\", \"sta";
   EXPECT_EQ(store.ReadCells().size(), 1u);
 }
 
