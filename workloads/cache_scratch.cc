@@ -61,14 +61,8 @@ class CacheScratch {
           CheckedBlock& first = handed[static_cast<std::size_t>(t)];
           WriteRepeatedly(first.p, c_.size, c_.writes);
           if (!FreeChecked(heap, ctx, t, first)) return;
-          std::uint64_t tag = (static_cast<std::uint64_t>(t) + 1) << 48;
-          for (std::size_t i = 0; i < c_.iterations; ++i, ++tag) {
-            CheckedBlock b;
-            if (!AllocateChecked(heap, ctx, t, b, c_.size, tag)) return;
-            WriteRepeatedly(b.p, c_.size, c_.writes);
-            if (!FreeChecked(heap, ctx, t, b)) return;
-          }
-          ctx.AddOps(t, static_cast<std::int64_t>(c_.iterations));
+          AllocateWriteFree(heap, ctx, t, c_,
+                            (static_cast<std::uint64_t>(t) + 1) << 48);
         });
       for (auto& w : workers) w.join();
     }
@@ -82,12 +76,7 @@ const bool kRegistered = RegisterWorkload<CacheScratch>({
     .name = "cache_scratch",
     .summary = "Hoard's cache-scratch: workers reuse objects the main thread "
                "handed them (passive false sharing)",
-    .params =
-        {
-            {"iterations", "objects per worker", 20000, 500000, 5000000, 1},
-            {"writes_per_object", "times each byte is written", 10, 50, 50, 1},
-            {"object_size_bytes", "size of every object", 8, 8, 8, 1},
-        },
+    .params = FalseSharingParams("worker"),
     .heaps = {HeapKind::kMalloc, HeapKind::kSlabMt},
     .max_threads = 256,
     .ops_unit = "objects",

@@ -38,14 +38,7 @@ class CacheThrash {
   void Run(RunContext& ctx) {
     RunThreads(c_.threads, [&](int t) {
       H heap;
-      std::uint64_t tag = static_cast<std::uint64_t>(t) << 48;
-      for (std::size_t i = 0; i < c_.iterations; ++i, ++tag) {
-        CheckedBlock b;
-        if (!AllocateChecked(heap, ctx, t, b, c_.size, tag)) return;
-        WriteRepeatedly(b.p, c_.size, c_.writes);
-        if (!FreeChecked(heap, ctx, t, b)) return;
-      }
-      ctx.AddOps(t, static_cast<std::int64_t>(c_.iterations));
+      AllocateWriteFree(heap, ctx, t, c_, static_cast<std::uint64_t>(t) << 48);
     });
   }
 
@@ -57,12 +50,7 @@ const bool kRegistered = RegisterWorkload<CacheThrash>({
     .name = "cache_thrash",
     .summary = "Hoard's cache-thrash: threads allocate, write and free small "
                "objects (active false sharing)",
-    .params =
-        {
-            {"iterations", "objects per thread", 20000, 500000, 5000000, 1},
-            {"writes_per_object", "times each byte is written", 10, 50, 50, 1},
-            {"object_size_bytes", "size of every object", 8, 8, 8, 1},
-        },
+    .params = FalseSharingParams("thread"),
     .heaps = {HeapKind::kMalloc, HeapKind::kSlab, HeapKind::kPmrPool},
     .max_threads = 256,
     .ops_unit = "objects",

@@ -45,7 +45,7 @@ class Churn {
       trace.size.resize(live_objects_ + ops);
       for (auto& size : trace.size) {
         size = static_cast<std::uint32_t>(
-            skewed ? LogUniform(rng, min_size, max_size)
+            skewed ? rng.LogUniform(min_size, max_size)
                    : rng.Uniform(min_size, max_size));
         hash_.Add(size);
       }
@@ -81,17 +81,6 @@ class Churn {
     std::uint32_t size = 0;
     std::uint32_t tag = 0;
   };
-
-  static std::uint64_t LogUniform(Rng& rng, std::uint64_t lo,
-                                  std::uint64_t hi) {
-    int lo_bit = 63 - __builtin_clzll(lo);
-    int hi_bit = 63 - __builtin_clzll(hi);
-    int bit = lo_bit + static_cast<int>(rng.Below(
-                           static_cast<std::uint64_t>(hi_bit - lo_bit + 1)));
-    std::uint64_t from = std::max<std::uint64_t>(lo, 1ULL << bit);
-    std::uint64_t to = std::min<std::uint64_t>(hi, (2ULL << bit) - 1);
-    return rng.Uniform(from, to);
-  }
 
   template <Heap H>
   bool Allocate(H& heap, RunContext& ctx, int t, Block& b, std::uint32_t size,
@@ -135,10 +124,14 @@ class Churn {
         return;
       else
         ++tag;
+    // Every latency_every_-th replacement is timed, from the first; a
+    // countdown rather than a division per operation.
+    std::size_t until_timed = 0;
     for (std::size_t i = 0; i < trace.slot.size(); ++i, ++tag) {
       if (ctx.failed()) return;
       Block& b = blocks[trace.slot[i]];
-      const bool timed = i % latency_every_ == 0;
+      const bool timed = until_timed == 0;
+      until_timed = timed ? latency_every_ - 1 : until_timed - 1;
       auto start = timed ? std::chrono::steady_clock::now()
                          : std::chrono::steady_clock::time_point{};
       if (!Free(heap, ctx, t, b) ||
@@ -182,6 +175,9 @@ const bool kRegistered = RegisterWorkload<Churn>({
         return "min_size_bytes is above max_size_bytes";
       if (p.at("max_size_bytes") > UINT32_MAX)
         return "max_size_bytes is above 4 GiB";
+      // Request tags are 32-bit: one per object ever allocated.
+      if (p.at("live_objects") + p.at("ops") > UINT32_MAX)
+        return "live_objects + ops is above 2^32";
       return "";
     },
 });

@@ -7,8 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
+#include "allocators/heap.h"
+#include "workloads/checked_block.h"
 #include "workloads/rng.h"
+#include "workloads/run_context.h"
 #include "workloads/workload.h"
 
 namespace allocmark {
@@ -52,6 +57,34 @@ inline void WriteRepeatedly(void* p, std::size_t size_bytes,
   const auto undo = static_cast<unsigned char>(writes);
   for (std::size_t i = 0; i < size_bytes; ++i)
     bytes[i] = static_cast<unsigned char>(bytes[i] - undo);
+}
+
+// The loop both tests run per thread: `c.iterations` times allocate an
+// object of `c.size` bytes from `heap` (tags from first_tag on), read and
+// write it `c.writes` times, check and free it; then count the objects as
+// thread t's operations. Returns early when a check fails (ctx says why).
+template <Heap H>
+void AllocateWriteFree(H& heap, RunContext& ctx, int t,
+                       const FalseSharingConfig& c, std::uint64_t first_tag) {
+  std::uint64_t tag = first_tag;
+  for (std::size_t i = 0; i < c.iterations; ++i, ++tag) {
+    CheckedBlock b;
+    if (!AllocateChecked(heap, ctx, t, b, c.size, tag)) return;
+    WriteRepeatedly(b.p, c.size, c.writes);
+    if (!FreeChecked(heap, ctx, t, b)) return;
+  }
+  ctx.AddOps(t, static_cast<std::int64_t>(c.iterations));
+}
+
+// The parameters both tests take; `per` names what runs the loop ("worker",
+// "thread").
+inline std::vector<ParamSpec> FalseSharingParams(const std::string& per) {
+  return {
+      {"iterations", "objects per " + per, 20000, 500000, 5000000, 1},
+      {"writes_per_object", "times each byte is read and written", 10, 50, 50,
+       1},
+      {"object_size_bytes", "size of every object", 8, 8, 8, 1},
+  };
 }
 
 }  // namespace allocmark

@@ -41,14 +41,7 @@ class Large {
       trace.size.resize(live_blocks_ + ops);
       trace.slot.resize(ops);
       for (auto& size : trace.size) {
-        // Log-uniform: a power of two, then a size within it.
-        int lo_bit = 63 - __builtin_clzll(lo),
-            hi_bit = 63 - __builtin_clzll(hi);
-        int bit =
-            lo_bit + static_cast<int>(rng.Below(
-                         static_cast<std::uint64_t>(hi_bit - lo_bit + 1)));
-        size = rng.Uniform(std::max<std::uint64_t>(lo, 1ULL << bit),
-                           std::min<std::uint64_t>(hi, (2ULL << bit) - 1));
+        size = rng.LogUniform(lo, hi);
         bytes_ += static_cast<double>(size);
         hash_.Add(size);
       }

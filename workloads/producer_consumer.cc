@@ -108,8 +108,11 @@ class ProducerConsumer {
       H& heap = heaps[static_cast<std::size_t>(p)];
       const std::uint64_t tag_base =
           static_cast<std::uint64_t>(t * producers_ + p) << 32;
+      std::size_t until_timed = 0;  // a countdown, not a division per message
       for (std::size_t i = 0; i < sizes.size(); ++i) {
-        const std::int64_t start = i % latency_every_ == 0 ? NowNs() : 0;
+        const bool timed = until_timed == 0;
+        until_timed = timed ? latency_every_ - 1 : until_timed - 1;
+        const std::int64_t start = timed ? NowNs() : 0;
         Message m{heap.Allocate(sizes[i], alignof(std::max_align_t)), sizes[i],
                   static_cast<std::uint32_t>(p), tag_base | i, start};
         if (m.p == nullptr) {
@@ -194,6 +197,9 @@ const bool kRegistered = RegisterWorkload<ProducerConsumer>({
       if (p.at("max_size_bytes") > UINT32_MAX)
         return "max_size_bytes is above 4 GiB";
       if (p.at("messages") > UINT32_MAX) return "messages is above 2^32";
+      if (p.at("producers") + p.at("consumers") > 256)
+        return "producers + consumers is above 256 threads per pipeline";
+      if (p.at("queue_depth") > (1u << 20)) return "queue_depth is above 2^20";
       return "";
     },
 });

@@ -25,6 +25,17 @@ class Rng {
   }
   // Uniform in [0, n); n > 0.
   std::uint64_t Below(std::uint64_t n) { return Next() % n; }
+  // Log-uniform in [lo, hi]: a power of two picked uniformly, then a value
+  // within it, so most values are small; 1 <= lo <= hi.
+  std::uint64_t LogUniform(std::uint64_t lo, std::uint64_t hi) {
+    const int lo_bit = 63 - __builtin_clzll(lo);
+    const int hi_bit = 63 - __builtin_clzll(hi);
+    const int bit =
+        lo_bit + static_cast<int>(
+                     Below(static_cast<std::uint64_t>(hi_bit - lo_bit + 1)));
+    return Uniform(lo > (1ULL << bit) ? lo : 1ULL << bit,
+                   hi < (2ULL << bit) - 1 ? hi : (2ULL << bit) - 1);
+  }
   // True with probability permille / 1000.
   bool Chance(std::uint64_t permille) { return Next() % 1000 < permille; }
 

@@ -39,18 +39,6 @@
 namespace allocmark {
 namespace {
 
-// A size log-uniform in [lo, hi]: a power of two picked uniformly, then a
-// size within it, so most requests are small.
-std::uint64_t LogUniformSize(Rng& rng, std::uint64_t lo, std::uint64_t hi) {
-  int lo_bit = 63 - __builtin_clzll(lo);
-  int hi_bit = 63 - __builtin_clzll(hi);
-  int bit = lo_bit + static_cast<int>(rng.Below(
-                         static_cast<std::uint64_t>(hi_bit - lo_bit + 1)));
-  std::uint64_t from = std::max<std::uint64_t>(lo, 1ULL << bit);
-  std::uint64_t to = std::min<std::uint64_t>(hi, (2ULL << bit) - 1);
-  return rng.Uniform(from, to);
-}
-
 class Xmalloc {
  public:
   explicit Xmalloc(const WorkloadConfig& config)
@@ -65,8 +53,7 @@ class Xmalloc {
       Rng rng(config.seed * 1000003 + t);
       sizes_[t].resize(blocks);
       for (auto& size : sizes_[t]) {
-        size =
-            static_cast<std::uint32_t>(LogUniformSize(rng, min_size, max_size));
+        size = static_cast<std::uint32_t>(rng.LogUniform(min_size, max_size));
         hash_.Add(size);
       }
     }
