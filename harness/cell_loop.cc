@@ -1,13 +1,18 @@
 #include "harness/cell_loop.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <utility>
 
 #include "harness/callgrind.h"
 #include "harness/child_process.h"
+#include "harness/run_command.h"
+#include "harness/usage_error.h"
 
 namespace allocmark {
 namespace {
@@ -74,6 +79,28 @@ bool RunCells(const std::vector<Cell>& cells,
               << "\n";
   }
   return !StopRequested();
+}
+
+void CheckCellLimits(double timeout_s, int sample_interval_us) {
+  if (!std::isfinite(timeout_s) || !(timeout_s > 0))
+    throw UsageError("--timeout must be above 0 s and finite");
+  if (sample_interval_us < 1)
+    throw UsageError("--sample-interval-us must be at least 1, got " +
+                     std::to_string(sample_interval_us));
+}
+
+std::string ProbeAllocators(std::vector<AllocatorChoice>& allocators) {
+  std::string child = ChildPath();
+  if (access(child.c_str(), X_OK) != 0)
+    throw UsageError("cannot find the workload binary " + child);
+  InstallStopHandlers();
+  for (auto& a : allocators) ProbeAllocator(child, a);
+  if (StopRequested()) {
+    std::cerr << "allocmark: interrupted while probing the allocators; nothing "
+                 "was written\n";
+    return "";
+  }
+  return child;
 }
 
 void ReadFinishedCells(const RunStore& store, std::set<std::string>& done,

@@ -26,6 +26,17 @@ bool RunCells(const std::vector<Cell>& cells,
               const std::string& rep_suffix, std::set<std::string>& done,
               std::vector<nlohmann::json>& rows);
 
+// Throws UsageError unless the per-cell time-out is finite and above 0 s and
+// the sampling interval at least 1 us.
+void CheckCellLimits(double timeout_s, int sample_interval_us);
+
+// Finds allocmark-child, installs the SIGINT/SIGTERM stop handlers and
+// probes every allocator in it. Returns the child's path, or "" (having said
+// so on stderr) when a stop signal came during the probes, before anything
+// was written. Throws UsageError when the child is missing or a user's
+// library does not serve malloc.
+std::string ProbeAllocators(std::vector<AllocatorChoice>& allocators);
+
 // The rows a resumed run already has in cells.jsonl, and their cell ids.
 void ReadFinishedCells(const RunStore& store, std::set<std::string>& done,
                        std::vector<nlohmann::json>& rows);

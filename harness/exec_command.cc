@@ -1,9 +1,7 @@
 #include "harness/exec_command.h"
 
-#include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -114,24 +112,15 @@ int ExecCommand(ExecOptions o) {
   if (o.reps < 1)
     throw UsageError("--reps must be at least 1, got " +
                      std::to_string(o.reps));
-  if (o.timeout_s <= 0) throw UsageError("--timeout must be above 0 s");
+  CheckCellLimits(o.timeout_s, o.sample_interval_us);
   const std::string name =
       CheckName(o.name.empty() ? DefaultName(path) : o.name);
 
   std::vector<AllocatorChoice> allocators =
       ResolveAllocators(o.allocators, o.custom_allocators);
   if (allocators.empty()) throw UsageError("no allocator to measure");
-  std::string child = ChildPath();
-  if (access(child.c_str(), X_OK) != 0)
-    throw UsageError("cannot find the workload binary " + child);
-  // From here on SIGINT and SIGTERM stop the run cleanly, probes included.
-  InstallStopHandlers();
-  for (auto& a : allocators) ProbeAllocator(child, a);
-  if (StopRequested()) {
-    std::cerr << "allocmark: interrupted while probing the allocators; nothing "
-                 "was written\n";
-    return 130;
-  }
+  const std::string child = ProbeAllocators(allocators);
+  if (child.empty()) return 130;
   RunStore store =
       resumed ? *resumed
               : RunStore::Create(o.out,

@@ -181,9 +181,10 @@ int main(int argc, char** argv) {
       ->required();
 
   // A scalar option given twice keeps its last value, as shells users expect.
-  for (CLI::Option* opt : run_cmd->get_options())
-    if (opt->get_expected_max() == 1)
-      opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  for (CLI::App* sub : {run_cmd, exec_cmd})
+    for (CLI::Option* opt : sub->get_options())
+      if (opt->get_expected_max() == 1)
+        opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   if (std::string empty = EmptyListItem(argc, argv); !empty.empty()) {
     std::cerr << "allocmark: " << empty << " (see allocmark --help)\n";
     return kExitUsage;

@@ -4,10 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -205,11 +202,7 @@ int RunCommand(RunOptions o) {
     o = OptionsFromJson(run, o.resume);
     o.command_line = command_line;
   }
-  if (!std::isfinite(o.timeout_s) || !(o.timeout_s > 0))
-    throw UsageError("--timeout must be above 0 s and finite");
-  if (o.sample_interval_us < 1)
-    throw UsageError("--sample-interval-us must be at least 1, got " +
-                     std::to_string(o.sample_interval_us));
+  CheckCellLimits(o.timeout_s, o.sample_interval_us);
   Profile profile = ParseProfile(o.profile);
   if (!o.reps) o.reps = DefaultReps(profile);
   if (o.until_stable && (o.stable_target <= 0 || o.stable_target >= 1))
@@ -241,17 +234,8 @@ int RunCommand(RunOptions o) {
   if (!o.shard.empty()) cells = SelectShard(cells, ParseShard(o.shard));
   std::int64_t max_rss_bytes = o.max_rss.empty() ? 0 : ParseBytes(o.max_rss);
 
-  std::string child = ChildPath();
-  if (access(child.c_str(), X_OK) != 0)
-    throw UsageError("cannot find the workload binary " + child);
-  // From here on SIGINT and SIGTERM stop the run cleanly, probes included.
-  InstallStopHandlers();
-  for (auto& a : allocators) ProbeAllocator(child, a);
-  if (StopRequested()) {
-    std::cerr << "allocmark: interrupted while probing the allocators; nothing "
-                 "was written\n";
-    return 130;
-  }
+  const std::string child = ProbeAllocators(allocators);
+  if (child.empty()) return 130;
   // The results directory is checked before anything runs.
   RunStore store =
       resumed ? *resumed
