@@ -362,6 +362,9 @@ def _parse_cell(path, lineno, text):
                 raise ResultError(path, f"{name!r} is {value!r}, not a "
                                   "finite number", line=lineno)
             metrics[name] = float(value)
+        if metrics.get("ops_per_s", 1.0) <= 0:
+            raise ResultError(path, f"'ops_per_s' is {row['ops_per_s']!r}; "
+                              "an ok cell has a positive rate", line=lineno)
     counters = _numbers(row.get("counters"))
     stats = _numbers(row.get("allocator_stats"))
     return Cell(cell_id=row["cell_id"], workload=row["workload"],

@@ -116,6 +116,17 @@ def test_malformed_cells_line(smoke_run):
     one_line_error(render(smoke_run), "cells.jsonl:5", "malformed JSON")
 
 
+def test_an_ok_cell_without_a_positive_rate(smoke_run):
+    path = smoke_run / "cells.jsonl"
+    lines = path.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["status"] == "ok")
+    row = json.loads(lines[index])
+    row["ops_per_s"] = 0
+    lines[index] = json.dumps(row)
+    path.write_text("\n".join(lines) + "\n")
+    one_line_error(render(smoke_run), f"cells.jsonl:{index + 1}", "positive rate")
+
+
 def test_future_schema(smoke_run):
     info = json.loads((smoke_run / "run.json").read_text())
     info["schema_version"] = 99
