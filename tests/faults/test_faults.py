@@ -119,6 +119,7 @@ def test_a_short_memory_peak_between_two_polls_still_fails_the_cell(results):
                          env={"ALLOCMARK_FAULT_AFTER": "900", "ALLOCMARK_FAULT_BALLOON_MIB": "96"})
     assert proc.returncode == 1, proc.stderr
     _, cells = read_run(results / "peak")
+    assert cells, "the run recorded no cell"
     for cell in cells:
         assert_unmeasured(cell)
         assert cell["error"].startswith("exceeded the memory limit of 64 MiB"), cell["error"]

@@ -83,6 +83,7 @@ def test_malformed_documents_fail_their_cell_with_the_file_and_the_reason(cases,
 
 def test_valid_documents_are_measured(cases, results):
     valid = [(name, path) for name, path in cases if name.startswith("y_")]
+    assert valid, "the corpus has no valid (y_) document"
     for i, (name, path) in enumerate(valid):
         proc, cell = run_document(path, results, f"y{i}")
         assert proc.returncode == 0 and cell["status"] == "ok", (name, cell.get("error"))

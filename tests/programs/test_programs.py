@@ -203,3 +203,15 @@ def test_exec_resume_of_a_run_that_is_not_an_exec_run(tmp_path):
     proc = allocmark("exec", "--resume", str(run_dir))
     assert proc.returncode == 2
     assert "not an exec run" in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sample-interval-us", "0"], "--sample-interval-us must be at least 1, got 0"),
+    (["--timeout", "nan"], "--timeout must be above 0 s and finite"),
+    (["--timeout", "0"], "--timeout must be above 0 s and finite"),
+])
+def test_exec_refuses_bad_limits_before_running(tmp_path, args, message):
+    proc = allocmark("exec", *args, "--allocators", "glibc", "--out", str(tmp_path), "--", "/bin/true")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"allocmark: {message}"]
+    assert list(tmp_path.iterdir()) == []
