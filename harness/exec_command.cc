@@ -1,6 +1,5 @@
 #include "harness/exec_command.h"
 
-
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
