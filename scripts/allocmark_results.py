@@ -41,6 +41,20 @@ PERCENTILES = (("p50_ns", "p50"), ("p90_ns", "p90"), ("p99_ns", "p99"),
 _REQUIRED = (("cell_id", str), ("workload", str), ("threads", int),
              ("heap", str), ("allocator", str), ("rep", int),
              ("status", str))
+# Fields of a row that may be absent (or null); the scripts read them as these.
+_OPTIONAL = (("error", str), ("timeseries", str), ("log", str),
+             ("allocator_proven", str), ("request_checksum", str),
+             ("seed", int))
+# run.json's fields the scripts read, or the harness reads back on --resume
+# and merge (it refuses the same kinds); absent or null is allowed. The values
+# inside ``environment`` are only shown, so any JSON value is taken as it is.
+_RUN_STRINGS = ("run_id", "status", "command_line", "started_at",
+                "finished_at")
+_RUN_COUNTS = ("cells_planned", "cells_recorded")
+_ALLOCATOR_STRINGS = ("name", "library", "proven", "version")
+_WORKLOAD_STRINGS = ("summary", "ops_unit")
+_KINDS = {str: "a string", int: "an integer", dict: "an object",
+          list: "a list"}
 
 
 class ResultError(Exception):
@@ -301,7 +315,67 @@ def _load_run_json(path):
         raise ResultError(path, f"schema_version {version!r} is not one "
                           f"these scripts know (they read "
                           f"{SCHEMA_VERSION}); update allocmark's scripts")
+    _check_run_fields(path, info)
     return info
+
+
+def _check_run_fields(path, info):
+    """Raise ResultError naming the first field of run.json ``info`` whose
+    kind is not the one results/README.md gives it."""
+    for name in _RUN_STRINGS:
+        _expect(path, name, info.get(name), str)
+    for name in _RUN_COUNTS:
+        value = info.get(name)
+        if value is not None and not (_is_int(value) and value >= 0):
+            raise ResultError(path, f"{name!r} is {_shown(value)}, not a "
+                              "count")
+    warnings = info.get("warnings")
+    if warnings is not None and not isinstance(warnings, list):
+        raise ResultError(path, f"'warnings' is {_shown(warnings)}, not a "
+                          "list of strings")
+    for i, warning in enumerate(warnings or []):
+        _expect(path, f"warnings[{i}]", warning, str)
+    _expect(path, "matrix", info.get("matrix"), dict)
+    _expect(path, "environment", info.get("environment"), dict)
+    shard = info.get("shard")
+    if shard is not None and not (
+            isinstance(shard, dict) and _is_int(shard.get("index"))
+            and _is_int(shard.get("count"))
+            and 1 <= shard["index"] <= shard["count"]):
+        raise ResultError(path, f"'shard' is {_shown(shard)}, not "
+                          '{"index": I, "count": N} with 1 <= I <= N')
+    allocators = info.get("allocators")
+    _expect(path, "allocators", allocators, list)
+    for i, allocator in enumerate(allocators or []):
+        _expect(path, f"allocators[{i}]", allocator, dict)
+        for key in _ALLOCATOR_STRINGS:
+            _expect(path, f"allocators[{i}].{key}", allocator.get(key), str)
+    workloads = info.get("workloads")
+    _expect(path, "workloads", workloads, dict)
+    for name, workload in (workloads or {}).items():
+        _expect(path, f"workloads.{name}", workload, dict)
+        for key in _WORKLOAD_STRINGS:
+            _expect(path, f"workloads.{name}.{key}", workload.get(key), str)
+
+
+def _expect(path, name, value, kind, line=None):
+    """Raise ResultError unless ``value`` is None or of ``kind`` (an int is
+    never a bool)."""
+    if value is None or (_is_int(value) if kind is int
+                         else isinstance(value, kind)):
+        return
+    raise ResultError(path, f"{name!r} is {_shown(value)}, not "
+                      f"{_KINDS[kind]}", line=line)
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(value, limit=40):
+    """``repr(value)``, cut to ``limit`` characters for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _load_cells(path):
@@ -352,6 +426,12 @@ def _parse_cell(path, lineno, text):
     params = row.get("params") or {}
     if not isinstance(params, dict):
         raise ResultError(path, "'params' is not an object", line=lineno)
+    for name, value in params.items():
+        if not _is_int(value):
+            raise ResultError(path, f"'params.{name}' is {_shown(value)}, "
+                              "not an integer", line=lineno)
+    for name, kind in _OPTIONAL:
+        _expect(path, name, row.get(name), kind, line=lineno)
     metrics = {}
     if status == "ok":
         for name in METRICS:

@@ -370,6 +370,32 @@ def agreement_table(pairs, alpha):
     return "\n".join(lines) + "\n"
 
 
+def probability(text):
+    """argparse type of --alpha: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number between 0 and 1 (exclusive)")
+    return value
+
+
+def write_output(path, text):
+    """Write `text` to `path` whole (through a temporary file beside it), or
+    raise UsageError saying why it cannot be written."""
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as error:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description=__doc__,
@@ -383,8 +409,9 @@ def parse_args(argv):
                         help="cells.jsonl field compared (default: "
                         "ops_per_s; e.g. peak_rss_bytes, p99_ns, "
                         "frag_time_avg, instructions_per_op)")
-    parser.add_argument("--alpha", type=float, default=ALPHA,
-                        help="significance level of the U test")
+    parser.add_argument("--alpha", type=probability, default=ALPHA,
+                        help="significance level of the U test, between 0 "
+                        "and 1 (default: %(default)s)")
     parser.add_argument("--agreement", action="store_true",
                         help="check that two runs of one matrix agree")
     parser.add_argument("--stable-target", type=float, default=None,
@@ -439,20 +466,17 @@ def main(argv=None):
                     runs[0], rows, args.metric, args.stable_target)
             text = table(rows, args.metric,
                          f"{runs[0].run_id}: against {baseline}")
+        if args.json:
+            text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+        if args.output:
+            write_output(args.output, text)
+        else:
+            sys.stdout.write(text)
     except results.ResultError as error:
         results.exit_on_error(error, "allocmark compare")
     except UsageError as error:
         print(f"allocmark compare: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
-    if args.output:
-        tmp = args.output + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, args.output)
-    else:
-        sys.stdout.write(text)
     if args.agreement and not doc["agree"]:
         return 1
     return 0

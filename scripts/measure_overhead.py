@@ -61,6 +61,21 @@ def run_once(child, workload, threads, extra, params):
         return float(bench["ops_per_s"]), cpu_s / float(bench["ops"]) * 1e9
 
 
+def at_least(low):
+    """An argparse type: an integer of at least `low`."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be at least {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"must be at least {low}, got {value}")
+        return value
+    return parse
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__,
@@ -69,26 +84,25 @@ def main():
     parser.add_argument("--build", default=os.path.join(ROOT, "build"),
                         help="build directory holding allocmark-child")
     parser.add_argument("--workload", default="churn")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--reps", type=int, default=20,
-                        help="repetitions of each variant")
+    parser.add_argument("--threads", type=at_least(1), default=1)
+    # The overhead's bootstrap interval needs two repetitions of each variant.
+    parser.add_argument("--reps", type=at_least(2), default=20,
+                        help="repetitions of each variant (at least 2)")
     parser.add_argument("--param", action="append", default=[],
                         help="NAME=VALUE for the workload")
-    parser.add_argument("--every", type=int, default=64,
+    parser.add_argument("--every", type=at_least(1), default=64,
                         help="latency: time every EVERY-th replacement "
                         "(default: %(default)s, churn's own default)")
     parser.add_argument("-o", "--output", help="write the figures as JSON")
     args = parser.parse_args()
-    if args.every < 1:
-        sys.exit("measure_overhead.py: --every must be at least 1")
     child = os.path.join(args.build, "allocmark-child")
     if not os.access(child, os.X_OK):
-        sys.exit(f"measure_overhead.py: no {child} (build first, or --build)")
+        parser.error(f"no {child} (build first, or --build)")
     (name_a, extra_a), (name_b, extra_b) = VARIANTS[args.what]
     name_a = name_a.format(every=args.every)
     extra_a = [arg.format(every=args.every) for arg in extra_a]
     if args.what == "latency" and args.workload != "churn":
-        sys.exit("measure_overhead.py: latency is measured on churn")
+        parser.error("latency is measured on churn")
     a, b, cpu_a, cpu_b = [], [], [], []
     for rep in range(args.reps):
         order = [(a, cpu_a, extra_a), (b, cpu_b, extra_b)]

@@ -8,7 +8,6 @@ memory limit; every allocator proven and every cell ok; a shard measured in the
 container merges with a shard measured on the host into the cells of the whole
 run; the merged run renders with `make report` where the report script exists.
 """
-import os
 import pathlib
 import subprocess
 import sys
@@ -20,9 +19,9 @@ sys.path.insert(0, str(REPO / "docker"))
 sys.path.insert(0, str(REPO / "tests"))
 import bench  # noqa: E402
 import engine  # noqa: E402
+from allocmark_cli import INSTALLED, LIBRARIES, run_allocmark  # noqa: E402
 from run_files import cell_set, read_run  # noqa: E402
 
-BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", REPO / "build"))
 IMAGE = "allocmark:test"
 CPUS = "0"
 MEMORY_BYTES = 1536 * 1024 * 1024
@@ -48,13 +47,6 @@ def smoke_run(docker_engine, tmp_path_factory):
     status = bench_in_container(results, "smoke")
     assert status in (0, 1), f"allocmark run in the container exited {status}"
     return results / "smoke"
-
-
-def installed_allocators():
-    """The process allocators the host has, as `allocmark list` prints them."""
-    out = subprocess.run([str(BUILD / "allocmark"), "list"], capture_output=True, text=True, check=True).stdout
-    names = out.split("process allocators:", 1)[1].split()
-    return [n for n in ("glibc", "jemalloc", "tcmalloc", "mimalloc") if n in names]
 
 
 def test_run_json_records_the_container(smoke_run):
@@ -85,14 +77,12 @@ def test_every_allocator_is_proven_and_every_cell_ok(smoke_run):
 
 def test_a_container_shard_merges_with_a_host_shard(smoke_run, tmp_path):
     _, whole = read_run(smoke_run)
-    if installed_allocators() != ["glibc", "jemalloc", "tcmalloc", "mimalloc"]:
+    if INSTALLED != ["glibc", *LIBRARIES]:
         pytest.skip("the host lacks an allocator the image has: make deps")
     assert bench_in_container(tmp_path, "container", "--shard", "1/2", build=False) in (0, 1)
-    host = subprocess.run([str(BUILD / "allocmark"), "run", "--profile", "smoke", "--shard", "2/2",
-                           "--out", str(tmp_path), "--run-id", "host"], capture_output=True, text=True)
+    host = run_allocmark("run", "--profile", "smoke", "--shard", "2/2", "--out", tmp_path, "--run-id", "host")
     assert host.returncode in (0, 1), host.stderr
-    merge = subprocess.run([str(BUILD / "allocmark"), "merge", "--out", str(tmp_path / "merged"),
-                            str(tmp_path / "container"), str(tmp_path / "host")], capture_output=True, text=True)
+    merge = run_allocmark("merge", "--out", tmp_path / "merged", tmp_path / "container", tmp_path / "host")
     assert merge.returncode in (0, 1), merge.stderr
     run, merged = read_run(tmp_path / "merged")
     assert cell_set(merged) == cell_set(whole)
@@ -107,7 +97,7 @@ def test_the_entrypoint_offers_the_upstream_allocators_by_name(smoke_run, tmp_pa
     # The upstream stage needs github.com, which this machine cannot reach: stand in for its
     # list with one of Debian's libraries under another name, mounted where the stage writes it.
     listing = tmp_path / "allocators.txt"
-    listing.write_text("jemalloc-copy=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n")
+    listing.write_text(f"jemalloc-copy={LIBRARIES['jemalloc']}\n")
     subprocess.run(["docker", "run", "--rm", "-v", f"{listing}:/opt/allocators/allocators.txt:ro",
                     "-v", f"{tmp_path}:/results", IMAGE, "--profile", "smoke", "--workloads", "^churn$",
                     "--heaps", "malloc", "--allocators", "glibc,jemalloc-copy", "--run-id", "upstream"],

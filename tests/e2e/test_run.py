@@ -1,16 +1,10 @@
 """allocmark run on churn under every installed allocator, and the bad inputs it refuses."""
 import csv
-import pathlib
 
 import pytest
 
-from conftest import read_run, run_allocmark
+from conftest import INSTALLED, LIBRARIES, read_run, run_allocmark
 
-LIBDIR = pathlib.Path("/usr/lib/x86_64-linux-gnu")
-INSTALLED = ["glibc"] + [name for name, lib in [("jemalloc", "libjemalloc.so.2"),
-                                                  ("tcmalloc", "libtcmalloc_minimal.so.4"),
-                                                  ("mimalloc", "libmimalloc.so.2")]
-                         if (LIBDIR / lib).exists()]
 TINY = ["--workloads", "^churn$", "--heaps", "malloc", "--profile", "smoke",
         "--param", "ops=5000", "--param", "live_objects=200"]
 
@@ -46,7 +40,7 @@ def test_churn_under_every_installed_allocator_is_proven_and_consistent(results)
 @pytest.mark.skipif("mimalloc" not in INSTALLED or "jemalloc" not in INSTALLED,
                     reason="needs jemalloc and mimalloc")
 def test_a_named_allocator_served_by_another_library_fails_its_cells(results):
-    mimalloc = str(LIBDIR / "libmimalloc.so.2")
+    mimalloc = str(LIBRARIES["mimalloc"])
     proc = run_allocmark("run", *TINY, "--allocators", "jemalloc",
                          "--allocator", f"jemalloc={mimalloc}", "--out", str(results))
     assert proc.returncode == 1
@@ -59,7 +53,7 @@ def test_a_named_allocator_served_by_another_library_fails_its_cells(results):
 @pytest.mark.skipif("mimalloc" not in INSTALLED, reason="needs mimalloc")
 def test_a_user_named_library_is_proven_by_its_path(results):
     run_allocmark("run", *TINY, "--allocators", "mine",
-                  "--allocator", f"mine={LIBDIR / 'libmimalloc.so.2'}", "--out", str(results), check=0)
+                  "--allocator", f"mine={LIBRARIES['mimalloc']}", "--out", str(results), check=0)
     _, cells = read_run(results / "latest")
     assert cells[0]["status"] == "ok"
     assert cells[0]["allocator_library"].endswith("libmimalloc.so.2.0") or "mimalloc" in cells[0]["allocator_library"]
@@ -104,4 +98,4 @@ def test_list_shows_workloads_heaps_and_allocator_versions():
         line = next(l for l in proc.stdout.splitlines() if l.strip().startswith(name + " "))
         assert "not found" not in line and any(ch.isdigit() for ch in line)
     if "mimalloc" in INSTALLED:
-        assert str(LIBDIR / "libmimalloc.so.2") in proc.stdout
+        assert str(LIBRARIES["mimalloc"]) in proc.stdout

@@ -10,33 +10,21 @@ import collections
 import json
 import os
 import pathlib
-import subprocess
-
 import sys
 
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from run_files import read_run  # noqa: E402,F401  (the tests import it from here)
+# The tests import these from here.
+from allocmark_cli import ALLOCMARK, BUILD, INSTALLED, run_allocmark  # noqa: E402,F401
+from run_files import read_run  # noqa: E402,F401
 
-BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", pathlib.Path(__file__).parents[2] / "build"))
-ALLOCMARK = BUILD / "allocmark"
 FAULT_DIR = pathlib.Path(os.environ.get("ALLOCMARK_FAULT_DIR", BUILD / "tests" / "faults"))
 # The figures of a measured cell: a failed cell must carry none of them.
 FIGURES = ("ops", "ops_per_s", "wall_s", "peak_rss_bytes", "peak_live_bytes", "fragmentation",
            "p50_ns", "p99_ns", "max_ns", "timeseries")
 
 TALLY = collections.Counter()
-
-
-def run_allocmark(*args, check=None, env=None, timeout=600):
-    """Runs allocmark to the end; returns the CompletedProcess (text mode)."""
-    full_env = dict(os.environ, **(env or {}))
-    proc = subprocess.run([str(ALLOCMARK), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=full_env)
-    if check is not None:
-        assert proc.returncode == check, proc.stderr
-    return proc
 
 
 def assert_unmeasured(cell):

@@ -14,12 +14,9 @@ import time
 
 import pytest
 
-from conftest import ALLOCMARK, FAULT_DIR, TALLY, read_run, run_allocmark
+from conftest import ALLOCMARK, FAULT_DIR, INSTALLED, TALLY, read_run, run_allocmark
 
-LIBDIR = pathlib.Path("/usr/lib/x86_64-linux-gnu")
-SECOND = next((name for name, lib in [("jemalloc", "libjemalloc.so.2"), ("mimalloc", "libmimalloc.so.2"),
-                                      ("tcmalloc", "libtcmalloc_minimal.so.4")]
-               if (LIBDIR / lib).exists()), None)
+SECOND = next((name for name in ("jemalloc", "mimalloc", "tcmalloc") if name in INSTALLED), None)
 ALLOCATORS = "glibc" + (f",{SECOND}" if SECOND else "")
 # About 12 cells of a quarter of a second each.
 MATRIX = ["--workloads", "^churn$", "--heaps", "malloc", "--profile", "smoke", "--param", "ops=1000000",

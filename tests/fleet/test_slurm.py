@@ -5,7 +5,6 @@ not in a container: ALLOCMARK names the command), the merge job waits for it
 with --dependency=afterok, and the merged run must hold exactly the cells of an
 unsharded run of the same matrix.
 """
-import os
 import pathlib
 import re
 import subprocess
@@ -18,8 +17,9 @@ from local_slurm import LocalSlurm
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
+from allocmark_cli import ALLOCMARK, run_allocmark  # noqa: E402
 from run_files import cell_set, read_run  # noqa: E402
-BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", REPO / "build"))
+
 SLURM_SH = REPO / "docker/fleet/slurm.sh"
 MATRIX = ["--profile", "smoke", "--threads", "1,2", "--reps", "1"]
 SHARDS = 3
@@ -34,7 +34,7 @@ def slurm():
 def submit(slurm, results, *args, **env):
     """docker/fleet/slurm.sh as a user runs it; returns (array job id, merge job id)."""
     proc = subprocess.run([str(SLURM_SH), str(SHARDS), str(results), *args], capture_output=True, text=True,
-                          env=dict(slurm.env, ALLOCMARK=str(BUILD / "allocmark"), **env))
+                          env=dict(slurm.env, ALLOCMARK=str(ALLOCMARK), **env))
     assert proc.returncode == 0, proc.stderr
     match = re.search(r"array job (\d+) .*merge job (\d+)", proc.stdout)
     assert match, proc.stdout
@@ -42,8 +42,7 @@ def submit(slurm, results, *args, **env):
 
 
 def test_sharded_slurm_run_equals_the_unsharded_run(slurm, tmp_path):
-    whole_run = subprocess.run([str(BUILD / "allocmark"), "run", *MATRIX, "--out", str(tmp_path),
-                                "--run-id", "whole"], capture_output=True, text=True)
+    whole_run = run_allocmark("run", *MATRIX, "--out", tmp_path, "--run-id", "whole")
     assert whole_run.returncode in (0, 1), whole_run.stderr  # 1: a cell failed, and is a cell all the same
     _, whole = read_run(tmp_path / "whole")
 

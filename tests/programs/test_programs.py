@@ -5,25 +5,23 @@ import pathlib
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 
 import pytest
 
-BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", pathlib.Path(__file__).parents[2] / "build"))
-ALLOCMARK = BUILD / "allocmark"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from allocmark_cli import ALLOCMARK, run_allocmark  # noqa: E402
+from run_files import read_run  # noqa: E402
+
 PYTHON = "/usr/bin/python3"
-
-
-def allocmark(*args, timeout=300):
-    return subprocess.run([str(ALLOCMARK), *args], capture_output=True, text=True, timeout=timeout)
 
 
 def only_run(results):
     runs = [p for p in results.iterdir() if p.is_dir() and not p.is_symlink()]
     assert len(runs) == 1, runs
-    run = json.loads((runs[0] / "run.json").read_text())
-    cells = [json.loads(line) for line in (runs[0] / "cells.jsonl").read_text().splitlines()]
+    run, cells = read_run(runs[0])
     return runs[0], run, cells
 
 
@@ -55,7 +53,7 @@ def redis_servers():
 def test_exec_python_under_every_allocator(tmp_path):
     results = tmp_path / "results"
     script = "x = [str(i) * 20 for i in range(200000)]; print(len(x))"
-    proc = allocmark("exec", "--reps", "1", "--out", str(results), "--", PYTHON, "-c", script)
+    proc = run_allocmark("exec", "--reps", "1", "--out", str(results), "--", PYTHON, "-c", script)
     assert proc.returncode == 0, proc.stderr
     run_dir, run, cells = only_run(results)
     installed = [a["name"] for a in run["allocators"]]
@@ -81,7 +79,7 @@ def test_exec_of_a_missing_command_exits_2_before_running(tmp_path, command):
         command = str(tmp_path / "plain.txt")
         pathlib.Path(command).write_text("not a program\n")
     results = tmp_path / "results"
-    proc = allocmark("exec", "--out", str(results), "--", command)
+    proc = run_allocmark("exec", "--out", str(results), "--", command)
     assert proc.returncode == 2, proc.stderr
     assert "is not an executable file" in proc.stderr
     assert not results.exists()
@@ -90,7 +88,7 @@ def test_exec_of_a_missing_command_exits_2_before_running(tmp_path, command):
 def test_exec_of_a_hanging_command_times_out_and_leaves_nothing(tmp_path):
     marker = "allocmark-hang-" + uuid.uuid4().hex
     results = tmp_path / "results"
-    proc = allocmark("exec", "--allocators", "glibc", "--reps", "1", "--timeout", "2",
+    proc = run_allocmark("exec", "--allocators", "glibc", "--reps", "1", "--timeout", "2",
                      "--out", str(results), "--", PYTHON, "-c", f"import time; time.sleep(60)  # {marker}")
     assert proc.returncode == 1, proc.stderr
     _, _, cells = only_run(results)
@@ -101,7 +99,7 @@ def test_exec_of_a_hanging_command_times_out_and_leaves_nothing(tmp_path):
 
 def test_exec_non_zero_exit_fails_the_cell(tmp_path):
     results = tmp_path / "results"
-    proc = allocmark("exec", "--allocators", "glibc", "--reps", "1", "--out", str(results),
+    proc = run_allocmark("exec", "--allocators", "glibc", "--reps", "1", "--out", str(results),
                      "--", PYTHON, "-c", "import sys; print('bad input'); sys.exit(3)")
     assert proc.returncode == 1
     _, _, cells = only_run(results)
@@ -112,7 +110,7 @@ def test_exec_non_zero_exit_fails_the_cell(tmp_path):
 def test_program_workloads_smoke_under_every_allocator(tmp_path):
     results = tmp_path / "results"
     before = redis_servers()
-    proc = allocmark("run", "--workloads", "^program_", "--profile", "smoke", "--reps", "1",
+    proc = run_allocmark("run", "--workloads", "^program_", "--profile", "smoke", "--reps", "1",
                      "--out", str(results), timeout=500)
     assert proc.returncode == 0, proc.stderr
     _, run, cells = only_run(results)
@@ -135,7 +133,7 @@ def test_redis_picks_another_port_when_one_is_taken(tmp_path):
     before = redis_servers()
     try:
         results = tmp_path / "results"
-        proc = allocmark("run", "--workloads", "^program_redis$", "--profile", "smoke", "--reps", "1",
+        proc = run_allocmark("run", "--workloads", "^program_redis$", "--profile", "smoke", "--reps", "1",
                          "--allocators", "glibc", "--param", f"program_redis.port={port}",
                          "--out", str(results))
         assert proc.returncode == 0, proc.stderr
@@ -150,7 +148,7 @@ def test_redis_picks_another_port_when_one_is_taken(tmp_path):
 def test_an_interrupted_exec_run_resumes_to_the_whole_cell_set(tmp_path):
     results = tmp_path / "results"
     command = [PYTHON, "-c", "import time; x = [bytearray(1000) for _ in range(1000)]; time.sleep(0.3)"]
-    proc = allocmark("exec", "--allocators", "glibc", "--reps", "4", "--out", str(results), "--run-id", "whole",
+    proc = run_allocmark("exec", "--allocators", "glibc", "--reps", "4", "--out", str(results), "--run-id", "whole",
                      "--", *command)
     assert proc.returncode == 0, proc.stderr
     whole = sorted(json.loads(line)["cell_id"] for line in (results / "whole" / "cells.jsonl").read_text().splitlines())
@@ -170,7 +168,7 @@ def test_an_interrupted_exec_run_resumes_to_the_whole_cell_set(tmp_path):
     assert 2 <= len(kept.splitlines()) < 4
     assert json.loads((results / "part" / "run.json").read_text())["status"] == "interrupted"
 
-    proc = allocmark("exec", "--resume", str(results / "part"))
+    proc = run_allocmark("exec", "--resume", str(results / "part"))
     assert proc.returncode == 0, proc.stderr
     assert f"{4 - len(kept.splitlines())} of 4 cells to run" in proc.stderr
     final = cells.read_text()
@@ -190,7 +188,7 @@ def test_exec_resume_refuses_bad_input(tmp_path, args, message):
     run_dir.mkdir()
     (run_dir / "run.json").write_text(json.dumps({"schema_version": 1, "matrix": {}}))
     args = [str(run_dir) if a == "RUN" else a for a in args]
-    proc = allocmark("exec", *args)
+    proc = run_allocmark("exec", *args)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
@@ -200,7 +198,7 @@ def test_exec_resume_of_a_run_that_is_not_an_exec_run(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "run.json").write_text(json.dumps({"schema_version": 1, "matrix": {}}))
-    proc = allocmark("exec", "--resume", str(run_dir))
+    proc = run_allocmark("exec", "--resume", str(run_dir))
     assert proc.returncode == 2
     assert "not an exec run" in proc.stderr
 
@@ -211,7 +209,7 @@ def test_exec_resume_of_a_run_that_is_not_an_exec_run(tmp_path):
     (["--timeout", "0"], "--timeout must be above 0 s and finite"),
 ])
 def test_exec_refuses_bad_limits_before_running(tmp_path, args, message):
-    proc = allocmark("exec", *args, "--allocators", "glibc", "--out", str(tmp_path), "--", "/bin/true")
+    proc = run_allocmark("exec", *args, "--allocators", "glibc", "--out", str(tmp_path), "--", "/bin/true")
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [f"allocmark: {message}"]
     assert list(tmp_path.iterdir()) == []

@@ -1,7 +1,6 @@
 """Fixtures for the statistics tests: the scripts on sys.path, the built
 allocmark (ALLOCMARK_BUILD, as ctest sets it), synthetic and real runs."""
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -11,8 +10,11 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
-BUILD = pathlib.Path(os.environ.get("ALLOCMARK_BUILD", ROOT / "build"))
-ALLOCMARK = BUILD / "allocmark"
+sys.path.insert(0, str(ROOT / "tests"))
+# The tests import these from here.
+from allocmark_cli import need_allocmark, run_allocmark  # noqa: E402,F401
+from run_files import read_run  # noqa: E402,F401
+
 PYTHON = "/usr/bin/python3"
 COMPARE = SCRIPTS / "compare_runs.py"
 
@@ -45,16 +47,6 @@ def compare(*args):
     """Runs compare_runs.py; returns the CompletedProcess (text)."""
     return subprocess.run([PYTHON, str(COMPARE), *map(str, args)],
                           capture_output=True, text=True, timeout=120)
-
-
-def run_allocmark(*args):
-    return subprocess.run([str(ALLOCMARK), *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
-
-
-def need_allocmark():
-    if not os.access(ALLOCMARK, os.X_OK):
-        pytest.skip(f"no allocmark binary at {ALLOCMARK} (set ALLOCMARK_BUILD)")
 
 
 @pytest.fixture(scope="session")

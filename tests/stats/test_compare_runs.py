@@ -115,17 +115,53 @@ def test_unknown_metric(tmp_path):
     one_line_exit_2(compare(run, "--metric", "bogus"), "no cell has 'bogus'")
 
 
+def test_an_output_that_cannot_be_written(tmp_path):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW, ("churn", "jemalloc"): FAST})
+    one_line_exit_2(compare(run, "-o", "/nonexistent/x"), "/nonexistent/x",
+                    "No such file or directory")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    one_line_exit_2(compare(run, "--json", "-o", blocker / "x"), f"{blocker / 'x'}")
+    assert blocker.read_text() == ""
+
+
+@pytest.mark.parametrize("alpha", ["7", "1", "0", "-0.1", "nan", "inf", "x"])
+def test_alpha_outside_zero_to_one_is_refused(tmp_path, alpha):
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW})
+    proc = compare(run, "--alpha", alpha)
+    assert proc.returncode == 2, proc.stdout
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(
+        f"argument --alpha: {alpha!r} is not a number between 0 and 1 (exclusive)")
+    assert not proc.stdout
+
+
 def test_allocmark_compare_passes_arguments_through(smoke_run):
-    proc = run_allocmark("compare", smoke_run, "--json")
+    args = [smoke_run, "--json", "--baseline", "jemalloc", "--metric", "peak_rss_bytes",
+            "--alpha", "0.2"]
+    proc = run_allocmark("compare", *args)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
+    assert (doc["baseline"], doc["metric"], doc["alpha"]) == ("jemalloc", "peak_rss_bytes", 0.2)
     (row,) = doc["comparisons"]
-    assert row["allocator"] == "jemalloc" and row["n"] == 3
-    assert row["verdict"] in ("better", "worse", "no significant difference",
-                              "too few repetitions")
-    assert row["ci_low"] <= row["ratio"] <= row["ci_high"]
+    assert row["allocator"] == "glibc" and (row["n"], row["n_baseline"]) == (3, 3)
+    # The same answer as the script's own, verdict and interval included.
+    assert doc == json.loads(compare(*args).stdout)
     proc = run_allocmark("compare", smoke_run)
-    assert "against glibc" in proc.stdout
+    assert "against glibc" in proc.stdout and "jemalloc" in proc.stdout
+
+
+def test_allocmark_compare_decides_by_the_alpha_it_is_given(tmp_path):
+    need_allocmark()
+    run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW, ("churn", "jemalloc"): FAST})
+    verdicts = {}
+    for alpha in ("0.05", "0.001"):
+        proc = run_allocmark("compare", run, "--json", "--alpha", alpha)
+        assert proc.returncode == 0, proc.stderr
+        (row,) = json.loads(proc.stdout)["comparisons"]
+        verdicts[alpha] = row["verdict"]
+    # 5 + 5 completely separated repetitions: p = 2/252, about 0.008.
+    assert verdicts == {"0.05": "better", "0.001": "too few repetitions"}
 
 
 def test_allocmark_compare_bad_input(tmp_path):

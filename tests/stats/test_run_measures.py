@@ -1,18 +1,10 @@
 """What a real run records of its measurements: the fragmentation measures, the
 environment, --until-stable with --resume, and --callgrind."""
-import json
-
-from conftest import run_allocmark
-
-
-def read(run_dir):
-    run = json.loads((run_dir / "run.json").read_text())
-    rows = [json.loads(line) for line in (run_dir / "cells.jsonl").read_text().splitlines()]
-    return run, rows
+from conftest import read_run, run_allocmark
 
 
 def test_rows_have_fragmentation_and_run_has_environment(smoke_run):
-    run, rows = read(smoke_run)
+    run, rows = read_run(smoke_run)
     for row in rows:
         assert row["status"] == "ok"
         # Defined whenever live bytes were seen; #1-#3 need samples taken
@@ -39,7 +31,7 @@ def test_until_stable_adds_repetitions_and_resumes(tmp_path):
             "--stable-target", "0.000001", "--max-reps", "4", "--out", tmp_path, "--run-id", "us"]
     proc = run_allocmark(*args)
     assert proc.returncode == 0, proc.stderr
-    run, rows = read(tmp_path / "us")
+    run, rows = read_run(tmp_path / "us")
     assert sorted(r["rep"] for r in rows) == [0, 0, 1, 1, 2, 2, 3, 3]
     # Alternating order within the added repetitions, as in the matrix.
     order = [r["allocator"] for r in rows]
@@ -49,7 +41,7 @@ def test_until_stable_adds_repetitions_and_resumes(tmp_path):
     assert "still above" in proc.stderr
     proc = run_allocmark("run", "--resume", tmp_path / "us")
     assert proc.returncode == 0, proc.stderr
-    assert len(read(tmp_path / "us")[1]) == 8
+    assert len(read_run(tmp_path / "us")[1]) == 8
 
 
 def test_until_stable_bad_options(tmp_path):
@@ -67,7 +59,7 @@ def test_callgrind_counts_instructions_under_each_allocator(tmp_path):
                          "malloc", "--reps", "1", "--callgrind", "--param", "ops=2000",
                          "--out", tmp_path, "--run-id", "cg")
     assert proc.returncode == 0, proc.stderr
-    _, rows = read(tmp_path / "cg")
+    _, rows = read_run(tmp_path / "cg")
     assert rows
     for row in rows:
         assert "callgrind_error" not in row, row.get("callgrind_error")
