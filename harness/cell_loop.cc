@@ -9,6 +9,7 @@
 #include <iostream>
 #include <utility>
 
+#include "base/check.h"
 #include "harness/callgrind.h"
 #include "harness/child_process.h"
 #include "harness/run_command.h"
@@ -38,9 +39,13 @@ bool RunCells(const std::vector<Cell>& cells,
   for (const auto& cell : cells) {
     if (done.contains(cell.id)) continue;
     if (StopRequested()) return false;
-    const AllocatorChoice& a =
-        *std::find_if(allocators.begin(), allocators.end(),
-                      [&](const auto& c) { return c.name == cell.allocator; });
+    auto choice =
+        std::find_if(allocators.begin(), allocators.end(),
+                     [&](const auto& c) { return c.name == cell.allocator; });
+    ALLOCMARK_CHECK(choice != allocators.end())
+        << "cell " << cell.id << " names allocator '" << cell.allocator
+        << "', which the run did not resolve";
+    const AllocatorChoice& a = *choice;
     std::cerr << "[" << finished + 1 << "/" << todo << "] " << cell.workload
               << " threads=" << cell.threads << " heap=" << cell.heap << " "
               << cell.allocator << " rep " << cell.rep + 1 << rep_suffix
@@ -103,11 +108,28 @@ std::string ProbeAllocators(std::vector<AllocatorChoice>& allocators) {
   return child;
 }
 
-void ReadFinishedCells(const RunStore& store, std::set<std::string>& done,
+void ReadFinishedCells(const RunStore& store, const std::vector<Cell>& cells,
+                       int max_reps, std::set<std::string>& done,
                        std::vector<nlohmann::json>& rows) {
-  for (auto& row : store.ReadCells()) {
-    done.insert(row.value("cell_id", ""));
-    rows.push_back(std::move(row));
+  std::set<std::string> known;
+  for (const auto& c : cells) {
+    const std::string rep_suffix = "-r" + std::to_string(c.rep);
+    ALLOCMARK_CHECK(c.id.ends_with(rep_suffix))
+        << "cell id " << c.id << " does not end in its repetition";
+    const std::string config = c.id.substr(0, c.id.size() - rep_suffix.size());
+    known.insert(c.id);
+    for (int rep = 0; rep < max_reps; ++rep)
+      known.insert(config + "-r" + std::to_string(rep));
+  }
+  std::vector<nlohmann::json> read = store.ReadCells();
+  for (std::size_t i = 0; i < read.size(); ++i) {
+    std::string id = read[i].value("cell_id", "");
+    if (!known.contains(id))
+      throw UsageError((store.dir() / "cells.jsonl").string() + " line " +
+                       std::to_string(i + 1) + ": cell '" + id +
+                       "' is not in the run's matrix");
+    done.insert(std::move(id));
+    rows.push_back(std::move(read[i]));
   }
 }
 

@@ -38,7 +38,12 @@ void CheckCellLimits(double timeout_s, int sample_interval_us);
 std::string ProbeAllocators(std::vector<AllocatorChoice>& allocators);
 
 // The rows a resumed run already has in cells.jsonl, and their cell ids.
-void ReadFinishedCells(const RunStore& store, std::set<std::string>& done,
+// Each row must be one of `cells` (the run's matrix, or its shard), or a
+// repetition below `max_reps` of one of their configurations (those
+// --until-stable adds; 0: none); any other row is refused with a UsageError
+// that names the file, the line and the cell id.
+void ReadFinishedCells(const RunStore& store, const std::vector<Cell>& cells,
+                       int max_reps, std::set<std::string>& done,
                        std::vector<nlohmann::json>& rows);
 
 // The fields every new run.json starts with: schema version, run id, tool,

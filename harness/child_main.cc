@@ -26,6 +26,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@
 #include "harness/child_exec.h"
 #include "harness/child_measure.h"
 #include "harness/sampler.h"
+#include "workloads/param_override.h"
 #include "workloads/workload.h"
 
 namespace allocmark {
@@ -77,6 +79,31 @@ std::string CheckProof(const MallocProof& proof, const ChildOptions& o) {
   return "";
 }
 
+// Sets the `--param` overrides of the cell in `params`; returns "" or one
+// line saying which override is malformed, not a parameter of the workload,
+// or of a value the workload refuses.
+std::string ApplyParams(const WorkloadInfo* info,
+                        const std::vector<std::string>& overrides,
+                        Params& params) {
+  for (const auto& arg : overrides) {
+    std::string error;
+    std::optional<ParamOverride> o = ParseParamOverride(arg, &error);
+    if (!o) return error;
+    const ParamSpec* spec = info == nullptr ? nullptr : FindParam(*info, *o);
+    if (spec == nullptr)
+      return "--param " + arg + ": not a parameter of " +
+             (info == nullptr ? std::string("this cell") : info->name);
+    if (std::string problem = ParamValueProblem(*info, *spec, o->value);
+        !problem.empty())
+      return "--param " + arg + ": " + problem;
+    params[spec->name] = o->value;
+  }
+  if (info != nullptr && info->check != nullptr)
+    if (std::string problem = info->check(params); !problem.empty())
+      return "parameters of " + info->name + ": " + problem;
+  return "";
+}
+
 int Run(const ChildOptions& o) {
   MallocProof proof = ProveMalloc();
   if (std::string mismatch = CheckProof(proof, o); !mismatch.empty()) {
@@ -102,13 +129,10 @@ int Run(const ChildOptions& o) {
   config.seed = o.seed;
   if (info != nullptr)
     for (const auto& p : info->params) config.params[p.name] = p.quick;
-  for (const auto& kv : o.params) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || !config.params.contains(kv.substr(0, eq))) {
-      std::cerr << "allocmark-child: bad parameter '" << kv << "'\n";
-      return 2;
-    }
-    config.params[kv.substr(0, eq)] = std::stoll(kv.substr(eq + 1));
+  if (std::string error = ApplyParams(info, o.params, config.params);
+      !error.empty()) {
+    std::cerr << "allocmark-child: " << error << "\n";
+    return 2;
   }
 
   if (!instance) instance = info->make(config);

@@ -141,7 +141,7 @@ int ExecCommand(ExecOptions o) {
   std::set<std::string> done;
   std::vector<nlohmann::json> rows;
   if (resumed) {
-    ReadFinishedCells(store, done, rows);
+    ReadFinishedCells(store, cells, 0, done, rows);
   } else {
     nlohmann::json env = CollectEnvironment();
     nlohmann::json warnings = EnvironmentWarnings(env);

@@ -1,10 +1,11 @@
 #include "harness/matrix.h"
 
 #include <algorithm>
-#include <charconv>
+#include <optional>
 #include <regex>
 
 #include "harness/usage_error.h"
+#include "workloads/param_override.h"
 
 namespace allocmark {
 namespace {
@@ -27,30 +28,25 @@ std::vector<std::string> HeapNames() {
   return names;
 }
 
+// The override `arg`; throws UsageError when it is malformed.
+ParamOverride ParseOverrideOrThrow(const std::string& arg) {
+  std::string error;
+  std::optional<ParamOverride> o = ParseParamOverride(arg, &error);
+  if (!o) throw UsageError(error);
+  return *o;
+}
+
 Params ResolveParams(const WorkloadInfo& w, const MatrixOptions& o) {
   Params params;
   for (const auto& p : w.params) params[p.name] = w.Default(p, o.profile);
   for (const auto& arg : o.param_overrides) {
-    auto eq = arg.find('=');
-    std::string key = arg.substr(0, eq);
-    auto dot = key.find('.');
-    if (dot != std::string::npos) {
-      if (key.substr(0, dot) != w.name) continue;
-      key = key.substr(dot + 1);
-    }
-    auto spec = std::find_if(w.params.begin(), w.params.end(),
-                             [&](const auto& p) { return p.name == key; });
-    if (spec == w.params.end()) continue;
-    std::string text = arg.substr(eq + 1);
-    std::int64_t value = 0;
-    auto [end, ec] =
-        std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size())
-      throw UsageError("--param " + arg + ": '" + text + "' is not an integer");
-    if (value < spec->min_value)
-      throw UsageError("--param " + arg + ": " + w.name + "." + key +
-                       " must be at least " + std::to_string(spec->min_value));
-    params[key] = value;
+    ParamOverride override = ParseOverrideOrThrow(arg);
+    const ParamSpec* spec = FindParam(w, override);
+    if (spec == nullptr) continue;
+    if (std::string problem = ParamValueProblem(w, *spec, override.value);
+        !problem.empty())
+      throw UsageError("--param " + arg + ": " + problem);
+    params[spec->name] = override.value;
   }
   if (w.check != nullptr)
     if (std::string error = w.check(params); !error.empty())
@@ -60,21 +56,14 @@ Params ResolveParams(const WorkloadInfo& w, const MatrixOptions& o) {
 
 void CheckOverridesAreKnown(const MatrixOptions& o) {
   for (const auto& arg : o.param_overrides) {
-    auto eq = arg.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UsageError(
-          "--param takes NAME=VALUE or WORKLOAD.NAME=VALUE, got '" + arg + "'");
-    std::string key = arg.substr(0, eq);
-    auto dot = key.find('.');
-    bool known = false;
-    for (const auto& w : Workloads()) {
-      if (dot != std::string::npos && key.substr(0, dot) != w.name) continue;
-      std::string name = dot != std::string::npos ? key.substr(dot + 1) : key;
-      for (const auto& p : w.params) known = known || p.name == name;
-    }
-    if (!known)
+    ParamOverride override = ParseOverrideOrThrow(arg);
+    auto all = Workloads();
+    if (std::none_of(all.begin(), all.end(), [&](const WorkloadInfo& w) {
+          return FindParam(w, override) != nullptr;
+        }))
       throw UsageError("--param " + arg + ": no workload has a parameter '" +
-                       key + "' (allocmark list shows them)");
+                       arg.substr(0, arg.find('=')) +
+                       "' (allocmark list shows them)");
   }
 }
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <vector>
 
 #include "harness/result_store.h"
 #include "harness/summary.h"
@@ -30,6 +31,75 @@ void CopyTree(const fs::path& from, const fs::path& to) {
   fs::copy(from, to,
            fs::copy_options::recursive | fs::copy_options::overwrite_existing);
 }
+
+// Undoes a merge that fails: removes what it created under its output
+// directory, and nothing else. When the directory did not exist, that is the
+// directory and the parents it needed; otherwise the files and directories
+// that appeared among those a merge writes (a file that was there keeps
+// whatever the merge added to it).
+class MergeUndo {
+ public:
+  explicit MergeUndo(const fs::path& out) : out_(out) {
+    std::error_code ec;
+    for (fs::path p = fs::absolute(out, ec); !ec && !p.empty() && !Exists(p);
+         p = p.parent_path()) {
+      created_ = p;
+      if (p == p.parent_path()) break;
+    }
+    if (created_.empty())
+      for (const char* name : kWritten) Remember(out_ / name);
+  }
+  MergeUndo(const MergeUndo&) = delete;
+  MergeUndo& operator=(const MergeUndo&) = delete;
+  ~MergeUndo() {
+    if (kept_) return;
+    std::error_code ec;
+    if (!created_.empty()) {
+      fs::remove_all(created_, ec);
+      return;
+    }
+    for (const char* name : kWritten) RemoveNew(out_ / name);
+  }
+  // The merge succeeded: keep everything.
+  void Keep() { kept_ = true; }
+
+ private:
+  static constexpr const char* kWritten[] = {
+      "run.json", "run.json.tmp", "cells.jsonl", "timeseries", "logs"};
+
+  static bool Exists(const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(fs::symlink_status(p, ec));
+  }
+  static std::vector<fs::path> Children(const fs::path& dir) {
+    std::vector<fs::path> children;
+    std::error_code ec;
+    if (!fs::is_directory(fs::symlink_status(dir, ec))) return children;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+         it.increment(ec))
+      children.push_back(it->path());
+    return children;
+  }
+  void Remember(const fs::path& p) {
+    if (!Exists(p)) return;
+    before_.insert(p);
+    for (const auto& child : Children(p)) Remember(child);
+  }
+  void RemoveNew(const fs::path& p) {
+    std::error_code ec;
+    if (!Exists(p)) return;
+    if (!before_.contains(p)) {
+      fs::remove_all(p, ec);
+      return;
+    }
+    for (const auto& child : Children(p)) RemoveNew(child);
+  }
+
+  fs::path out_;
+  fs::path created_;  // the topmost directory the merge creates, if any
+  std::set<fs::path> before_;
+  bool kept_ = false;
+};
 
 }  // namespace
 
@@ -65,6 +135,7 @@ int MergeCommand(const std::string& out,
   }
 
   fs::path out_dir(out);
+  MergeUndo undo(out_dir);
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw UsageError("cannot create " + out + ": " + ec.message());
@@ -108,6 +179,7 @@ int MergeCommand(const std::string& out,
   run["cells_planned"] = planned;
   run["status"] = complete ? "complete" : "interrupted";
   merged.WriteRunJson(run);
+  undo.Keep();
   std::cout << FormatSummary(rows) << "merged " << shards.size() << " shards, "
             << rows.size() << " cells: " << out_dir.string() << "\n";
   bool failed = std::any_of(rows.begin(), rows.end(), [](const auto& r) {

@@ -11,7 +11,8 @@
 namespace allocmark {
 
 // Returns the exit status (0, or 1 when a shard is incomplete or has failed
-// cells); throws UsageError for shards that cannot be merged.
+// cells); throws UsageError for shards that cannot be merged. A merge that
+// throws leaves no trace under `out`: it removes what it created there.
 int MergeCommand(const std::string& out,
                  const std::vector<std::string>& shard_dirs);
 

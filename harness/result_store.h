@@ -36,10 +36,10 @@ class RunStore {
   // Appends one line and syncs it; a torn last line left by a killed driver
   // is cut off first, so that it cannot swallow the new one.
   void AppendCell(const nlohmann::json& cell) const;
-  // Every complete line of cells.jsonl (none when the file does not exist);
-  // a torn last line (no newline: a crash during a write) is dropped. Throws
-  // UsageError naming the line when a complete line is not a cell
-  // (CellProblem).
+  // Every complete line of cells.jsonl (none when the file does not exist),
+  // the row at index i from line i + 1; a torn last line (no newline: a crash
+  // during a write) is dropped. Throws UsageError naming the line when a
+  // complete line is not a cell (CellProblem).
   std::vector<nlohmann::json> ReadCells() const;
   // Makes <results_root>/latest a symbolic link to this run.
   void PointLatest() const;

@@ -245,7 +245,8 @@ int RunCommand(RunOptions o) {
   std::set<std::string> done;
   std::vector<nlohmann::json> rows;
   if (resumed) {
-    ReadFinishedCells(store, done, rows);
+    ReadFinishedCells(store, cells, o.until_stable ? o.max_reps : 0, done,
+                      rows);
   } else {
     nlohmann::json env = CollectEnvironment();
     nlohmann::json warnings = Warnings(env, o);

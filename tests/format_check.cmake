@@ -6,6 +6,7 @@ if(NOT CLANG_FORMAT)
   message(FATAL_ERROR "clang-format is not installed (make deps installs it)")
 endif()
 file(GLOB_RECURSE sources RELATIVE "${SOURCE_DIR}"
+     "${SOURCE_DIR}/base/*.h" "${SOURCE_DIR}/base/*.cc"
      "${SOURCE_DIR}/allocators/*.[ch]" "${SOURCE_DIR}/allocators/*.cc"
      "${SOURCE_DIR}/workloads/*.h" "${SOURCE_DIR}/workloads/*.cc"
      "${SOURCE_DIR}/harness/*.h" "${SOURCE_DIR}/harness/*.cc"

@@ -1,7 +1,6 @@
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 
+#include "base/check.h"
 #include "workloads/workload.h"
 
 namespace allocmark {
@@ -16,12 +15,8 @@ std::vector<WorkloadInfo>& Registry() {
 
 std::int64_t WorkloadConfig::Get(std::string_view name) const {
   auto it = params.find(name);
-  if (it == params.end()) {
-    std::fprintf(stderr,
-                 "allocmark: workload reads undeclared parameter '%.*s'\n",
-                 static_cast<int>(name.size()), name.data());
-    std::abort();
-  }
+  ALLOCMARK_CHECK(it != params.end())
+      << "workload reads undeclared parameter '" << name << "'";
   return it->second;
 }
 

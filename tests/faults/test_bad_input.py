@@ -2,15 +2,17 @@
 before anything is measured or written.
 
 `allocmark run` options beyond those tests/e2e/test_run.py covers, `--resume`
-of malformed or future-schema run directories, and `merge` of malformed
-directories. (report and compare inputs are the scripts' tests.)
+of malformed or future-schema run directories, `merge` of malformed
+directories, and bad `--param` values given to allocmark-child itself.
+(report and compare inputs are the scripts' tests.)
 """
 import json
 import shutil
+import subprocess
 
 import pytest
 
-from conftest import TALLY, run_allocmark
+from conftest import BUILD, TALLY, run_allocmark
 
 TINY = ["--workloads", "^churn$", "--heaps", "malloc", "--profile", "smoke", "--allocators", "glibc",
         "--param", "ops=200", "--param", "live_objects=20"]
@@ -179,6 +181,10 @@ RESUME_ONLY = [
     (set_in(["matrix", "params"], ["ops=-1"]), "must be at least 1"),
     (set_in(["matrix", "shard"], "5/2"), "I must be between 1 and N"),
     (set_in(["matrix", "max_rss"], "lots"), "--max-rss takes a size"),
+    (cells_line('{"cell_id": "larson-t1-malloc-glibc-r0", "status": "failed"}', at=1),
+     "cells.jsonl line 2: cell 'larson-t1-malloc-glibc-r0' is not in the run's matrix"),
+    (cells_line('{"cell_id": "churn-t1-malloc-glibc-r2", "status": "failed"}', at=2),
+     "cells.jsonl line 3: cell 'churn-t1-malloc-glibc-r2' is not in the run's matrix"),
 ]
 
 
@@ -212,6 +218,75 @@ def test_merge_of_a_malformed_run_directory_is_refused(good_run, tmp_path, break
     proc = run_allocmark("merge", "--out", tmp_path / "merged", good_run, run_dir)
     assert_refused(proc, message)
     assert not (tmp_path / "merged").exists(), "a refused merge left a directory behind"
+
+
+def shards_sharing_a_cell(good_run, tmp_path):
+    """Two copies of good_run labelled shards 1/2 and 2/2: every cell is in both."""
+    shards = []
+    for index in (1, 2):
+        shard = tmp_path / f"shard{index}"
+        shutil.copytree(good_run, shard)
+        set_in(["shard"], {"index": index, "count": 2})(shard)
+        shards.append(shard)
+    return shards
+
+
+def test_a_failed_merge_removes_the_directories_it_created(good_run, tmp_path):
+    out = tmp_path / "new" / "deeper" / "merged"
+    proc = run_allocmark("merge", "--out", out, *shards_sharing_a_cell(good_run, tmp_path))
+    assert_refused(proc, "is in two shards")
+    assert not (tmp_path / "new").exists(), "a failed merge left its output directory behind"
+
+
+def test_a_failed_merge_into_an_existing_directory_removes_only_what_it_wrote(good_run, tmp_path):
+    out = tmp_path / "existing"
+    (out / "timeseries").mkdir(parents=True)
+    (out / "notes.txt").write_text("mine\n")
+    (out / "timeseries" / "mine.csv").write_text("t,rss\n")
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    proc = run_allocmark("merge", "--out", out, *shards_sharing_a_cell(good_run, tmp_path))
+    assert_refused(proc, "is in two shards")
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert (out / "notes.txt").read_text() == "mine\n"
+
+
+CHILD_PARAM_CASES = [
+    ("ops=abc", "--param ops=abc: 'abc' is not an integer"),
+    ("ops=99999999999999999999", "'99999999999999999999' is not an integer"),
+    ("ops=", "--param ops=: '' is not an integer"),
+    ("ops", "--param takes NAME=VALUE or WORKLOAD.NAME=VALUE, got 'ops'"),
+    ("=5", "--param takes NAME=VALUE"),
+    ("nosuch=1", "--param nosuch=1: not a parameter of churn"),
+    ("larson.ops=1", "--param larson.ops=1: not a parameter of churn"),
+    ("ops=0", "--param ops=0: churn.ops must be at least 1"),
+    ("max_size_bytes=8", "parameters of churn: min_size_bytes is above max_size_bytes"),
+]
+
+
+def run_child(tmp_path, *params):
+    args = [str(BUILD / "allocmark-child"), "run", "--workload", "churn", "--heap", "malloc",
+            "--out", str(tmp_path / "cell.json"), "--param", "live_objects=20"]
+    for p in params:
+        args += ["--param", p]
+    return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("param, message", CHILD_PARAM_CASES)
+def test_the_child_refuses_a_bad_param_with_one_line(tmp_path, param, message):
+    proc = run_child(tmp_path, param)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("allocmark-child: "), proc.stderr
+    assert message in lines[0], lines[0]
+    assert not (tmp_path / "cell.json").exists()
+    TALLY["bad inputs refused with one line and exit 2"] += 1
+
+
+def test_the_child_takes_both_forms_of_param(tmp_path):
+    proc = run_child(tmp_path, "churn.ops=200", "min_size_bytes=32")
+    assert proc.returncode == 0, proc.stderr
+    bench = json.loads((tmp_path / "cell.json").read_text())["benchmarks"][0]
+    assert not bench.get("error_occurred"), bench
 
 
 @pytest.mark.parametrize("args, message", [
