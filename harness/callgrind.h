@@ -2,8 +2,9 @@
 // --callgrind` runs rep 0 of each cell once more under valgrind's callgrind
 // with the allocator preloaded (LD_PRELOAD in valgrind's own environment,
 // which valgrind passes on to the program it runs: the preload is set before
-// valgrind, not inside it) and collects only the timed region (the child
-// toggles collection around it with callgrind's client requests). The count
+// valgrind, not inside it) and collects only the timed region, on every
+// thread (the child starts and stops instrumentation around it with
+// callgrind's client requests). The count
 // includes the sampler thread's few instructions, run at a 1 s interval here.
 #ifndef ALLOCMARK_HARNESS_CALLGRIND_H_
 #define ALLOCMARK_HARNESS_CALLGRIND_H_
@@ -24,16 +25,14 @@ inline constexpr const char* kValgrind = "/usr/bin/valgrind";
 
 // Runs `cell` under callgrind. Returns the fields for its row:
 // {"instructions": Ir of the timed region, "instructions_per_op": Ir / ops,
-// "callgrind_allocator": what served malloc there} or, when the count could
-// not be taken, {"callgrind_error": why}. Files: logs/<cell>.callgrind.*.
+// "allocator_instruction_share": the fraction of those inside the allocator
+// or heap (callgrind_file.h), "callgrind_allocator": what served malloc
+// there} or, when the count could not be taken, {"callgrind_error": why}.
+// Files: logs/<cell>.callgrind.*.
 nlohmann::json CountInstructions(const Cell& cell,
                                  const AllocatorChoice& allocator,
                                  const CellRunOptions& options,
                                  const RunStore& store);
-
-// The first number of the "totals:" (or "summary:") line of a callgrind
-// output file; empty when there is none. Exposed for tests.
-std::optional<std::int64_t> CallgrindTotal(const std::string& path);
 
 }  // namespace allocmark
 

@@ -1,5 +1,6 @@
 #include "harness/cell_loop.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "base/check.h"
 #include "harness/callgrind.h"
 #include "harness/child_process.h"
+#include "harness/perf_pass.h"
 #include "harness/run_command.h"
 #include "harness/usage_error.h"
 
@@ -29,9 +31,9 @@ std::string Clock(double s) {
 
 bool RunCells(const std::vector<Cell>& cells,
               const std::vector<AllocatorChoice>& allocators,
-              const CellRunOptions& cro, const RunStore& store, bool callgrind,
-              const std::string& rep_suffix, std::set<std::string>& done,
-              std::vector<nlohmann::json>& rows) {
+              const CellRunOptions& cro, const RunStore& store,
+              ExtraPasses passes, const std::string& rep_suffix,
+              std::set<std::string>& done, std::vector<nlohmann::json>& rows) {
   std::size_t todo = 0;
   for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
   auto start = std::chrono::steady_clock::now();
@@ -55,10 +57,15 @@ bool RunCells(const std::vector<Cell>& cells,
       std::cerr << "interrupted\n";
       return false;
     }
-    if (callgrind && cell.rep == 0 && row.value("status", "") == "ok") {
+    const bool extra = cell.rep == 0 && row.value("status", "") == "ok";
+    if (extra && passes.callgrind) {
       std::cerr << "ok " << row.value("wall_s", 0.0) << " s; callgrind ... "
                 << std::flush;
       row.update(CountInstructions(cell, a, cro, store));
+    }
+    if (extra && passes.perf) {
+      std::cerr << "perf ... " << std::flush;
+      row.update(MeasureTimeShare(cell, a, cro, store));
     }
     store.AppendCell(row);
     done.insert(cell.id);
@@ -71,15 +78,23 @@ bool RunCells(const std::vector<Cell>& cells,
                   static_cast<double>(todo - finished);
     if (row["status"] != "ok") {
       std::cerr << "FAILED: " << row.value("error", "");
-    } else if (row.contains("instructions_per_op")) {
-      std::cerr << row["instructions_per_op"].get<double>()
-                << " instructions/op";
-    } else if (row.contains("callgrind_error")) {
-      std::cerr << "callgrind failed: "
-                << row["callgrind_error"].get<std::string>();
-    } else {
+    } else if (!passes.callgrind && !passes.perf) {
       std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
     }
+    if (row.contains("instructions_per_op"))
+      std::cerr << fmt::format(
+          "{:.0f} instructions/op, {:.0f}% in the allocator",
+          row["instructions_per_op"].get<double>(),
+          100 * row.value("allocator_instruction_share", 0.0));
+    if (row.contains("callgrind_error"))
+      std::cerr << "callgrind failed: "
+                << row["callgrind_error"].get<std::string>();
+    if (row.contains("allocator_time_share"))
+      std::cerr << fmt::format("{}{:.0f}% of the time in the allocator",
+                               row.contains("instructions_per_op") ? "; " : "",
+                               100 * row["allocator_time_share"].get<double>());
+    if (row.contains("perf_error"))
+      std::cerr << " perf failed: " << row["perf_error"].get<std::string>();
     std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left)
               << "\n";
   }

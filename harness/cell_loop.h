@@ -16,15 +16,21 @@
 
 namespace allocmark {
 
+// Runs measured once more for rep 0 of each ok cell, their figures joining
+// its row.
+struct ExtraPasses {
+  bool callgrind = false;  // instruction counts and share (callgrind.h)
+  bool perf = false;       // the allocator's share of time (perf_pass.h)
+};
+
 // Runs the cells of `cells` not in `done`, in order, appending each row to the
-// store and to `rows` as it finishes. With `callgrind`, rep 0 of each ok cell
-// is also counted under callgrind and the count joins its row. Returns false
-// when a stop was requested.
+// store and to `rows` as it finishes, with the `passes` asked for. Returns
+// false when a stop was requested.
 bool RunCells(const std::vector<Cell>& cells,
               const std::vector<AllocatorChoice>& allocators,
-              const CellRunOptions& cro, const RunStore& store, bool callgrind,
-              const std::string& rep_suffix, std::set<std::string>& done,
-              std::vector<nlohmann::json>& rows);
+              const CellRunOptions& cro, const RunStore& store,
+              ExtraPasses passes, const std::string& rep_suffix,
+              std::set<std::string>& done, std::vector<nlohmann::json>& rows);
 
 // Throws UsageError unless the per-cell time-out is finite and above 0 s and
 // the sampling interval at least 1 us.

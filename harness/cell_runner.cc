@@ -65,6 +65,7 @@ void FoldChildJson(const nlohmann::json& child,
                                    "baseline_rss_bytes",
                                    "peak_live_bytes",
                                    "fragmentation",
+                                   "process_rss_over_live",
                                    "frag_time_avg",
                                    "frag_at_peak_live",
                                    "frag_at_peak_rss",
@@ -103,7 +104,8 @@ std::vector<std::string> ChildCellArgs(const Cell& cell,
     args = {"--workload", cell.workload,
             "--heap",     cell.heap,
             "--threads",  std::to_string(cell.threads),
-            "--seed",     std::to_string(cell.seed)};
+            "--seed",     std::to_string(cell.seed),
+            "--verify",   std::string(BlockVerifyName(cell.verify))};
   for (const auto& [name, value] : cell.params) {
     args.push_back("--param");
     args.push_back(name + "=" + std::to_string(value));

@@ -46,9 +46,10 @@ struct ChildOptions {
   int threads = 1;
   std::uint64_t seed = 1;
   std::vector<std::string> params;
+  BlockVerify verify = BlockVerify::kCanary;
   std::string out;
   std::string timeseries;
-  int sample_interval_us = 10000;
+  int sample_interval_us = 5000;  // the driver always passes its own
   std::string expect_allocator;
   std::string expect_library;
   std::vector<std::string>
@@ -127,6 +128,7 @@ int Run(const ChildOptions& o) {
   WorkloadConfig config;
   config.threads = o.threads;
   config.seed = o.seed;
+  config.verify = o.verify;
   if (info != nullptr)
     for (const auto& p : info->params) config.params[p.name] = p.quick;
   if (std::string error = ApplyParams(info, o.params, config.params);
@@ -151,6 +153,9 @@ int Run(const ChildOptions& o) {
       name.c_str(),
       [&](benchmark::State& state) {
         RunContext ctx(o.threads);
+        // Untimed: the workload's own tables and buffers become resident
+        // before the baseline, so no measure counts them as the heap's.
+        instance->Prepare(ctx);
         sampler = std::make_unique<Sampler>(
             ctx, std::chrono::microseconds(o.sample_interval_us));
         CellMeasure measure;
@@ -208,6 +213,12 @@ int main(int argc, char** argv) {
   run->add_option("--threads", o.threads)->check(CLI::PositiveNumber);
   run->add_option("--seed", o.seed);
   run->add_option("--param", o.params, "NAME=VALUE");
+  run->add_option("--verify", o.verify,
+                  "canary (first and last word of each block) or full")
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, allocmark::BlockVerify>{
+              {"canary", allocmark::BlockVerify::kCanary},
+              {"full", allocmark::BlockVerify::kFull}}));
   run->add_option("--out", o.out, "Google Benchmark JSON output")->required();
   run->add_option("--timeseries", o.timeseries, "RSS-over-time CSV output");
   run->add_option("--sample-interval-us", o.sample_interval_us)

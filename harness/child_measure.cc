@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -12,7 +13,8 @@
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
 #else
-#define CALLGRIND_TOGGLE_COLLECT
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
 #endif
 
 namespace allocmark {
@@ -51,6 +53,16 @@ double Percentile(std::vector<std::int64_t>& values, double q) {
   return static_cast<double>(values[index]);
 }
 
+namespace {
+
+double MonotonicSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
 void CellMeasure::Begin() {
   // Writing 5 to clear_refs resets the peak-RSS high-water mark (Linux >= 4.0),
   // so VmHWM afterwards belongs to the timed region, not to trace generation.
@@ -60,13 +72,18 @@ void CellMeasure::Begin() {
   hwm_reset_ = clear.good();
   baseline_rss_bytes_ = CurrentRssBytes();
   getrusage(RUSAGE_SELF, &begin_);
-  // Under `valgrind --tool=callgrind --collect-atstart=no` (allocmark run
-  // --callgrind) count only the timed region; a few instructions otherwise.
-  CALLGRIND_TOGGLE_COLLECT;
+  // Under `valgrind --tool=callgrind --instr-atstart=no` (allocmark run
+  // --callgrind) count only the timed region, on every thread: starting
+  // instrumentation turns collection on for all threads, those the workload
+  // creates included (a collection toggle would reach only this thread).
+  // A few instructions when not under valgrind.
+  CALLGRIND_START_INSTRUMENTATION;
+  begin_monotonic_s_ = MonotonicSeconds();
 }
 
 void CellMeasure::End() {
-  CALLGRIND_TOGGLE_COLLECT;
+  end_monotonic_s_ = MonotonicSeconds();
+  CALLGRIND_STOP_INSTRUMENTATION;
   getrusage(RUSAGE_SELF, &end_);
 }
 
@@ -85,13 +102,18 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
   c["peak_rss_bytes"] = Counter(static_cast<double>(peak_rss));
   c["baseline_rss_bytes"] = Counter(static_cast<double>(baseline_rss_bytes_));
   c["peak_live_bytes"] = Counter(static_cast<double>(peak_live));
-  c["fragmentation"] =
+  // The whole process's peak over the peak live bytes: the binary, the
+  // libraries and the workload's trace included, so never the headline.
+  c["process_rss_over_live"] =
       Counter(peak_live > 0 ? static_cast<double>(peak_rss) /
                                   static_cast<double>(peak_live)
                             : 0);
   // Johnstone & Wilson's four measures, on the resident set above baseline.
   Fragmentation jw = ComputeFragmentation(
       sampler.samples(), baseline_rss_bytes_, peak_rss, peak_live);
+  // The headline: what the heap holds resident at its peak over what the
+  // workload holds live at its peak, both above the baseline (#4).
+  if (jw.max_over_max) c["fragmentation"] = Counter(*jw.max_over_max);
   const std::pair<const char*, const std::optional<double>&> jw_counters[] = {
       {"frag_time_avg", jw.time_avg},
       {"frag_at_peak_live", jw.at_peak_live},
@@ -99,6 +121,8 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
       {"frag_max_over_max", jw.max_over_max}};
   for (const auto& [name, value] : jw_counters)
     if (value) c[name] = Counter(*value);
+  c["timed_begin_monotonic_s"] = Counter(begin_monotonic_s_);
+  c["timed_end_monotonic_s"] = Counter(end_monotonic_s_);
   c["user_s"] = Counter(Seconds(end_.ru_utime) - Seconds(begin_.ru_utime));
   c["sys_s"] = Counter(Seconds(end_.ru_stime) - Seconds(begin_.ru_stime));
   c["page_faults"] =

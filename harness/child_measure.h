@@ -33,6 +33,10 @@ class CellMeasure {
  private:
   rusage begin_{};
   rusage end_{};
+  // CLOCK_MONOTONIC at Begin and End, in seconds: the timed region on the
+  // clock `perf record -k mono` stamps samples with (the perf pass).
+  double begin_monotonic_s_ = 0;
+  double end_monotonic_s_ = 0;
   std::int64_t baseline_rss_bytes_ = 0;
   bool hwm_reset_ = false;
 };

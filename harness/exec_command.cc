@@ -132,7 +132,7 @@ int ExecCommand(ExecOptions o) {
     for (const auto& a : allocators) order.push_back(&a);
     if (rep % 2 == 1) std::reverse(order.begin(), order.end());
     for (const AllocatorChoice* a : order) {
-      Cell cell{"", name, {}, 1, "malloc", a->name, rep, 1, o.command};
+      Cell cell{"", name, {}, 1, "malloc", a->name, rep, 1, {}, o.command};
       cell.id = name + "-t1-malloc-" + a->name + "-r" + std::to_string(rep);
       cells.push_back(std::move(cell));
     }
@@ -172,7 +172,7 @@ int ExecCommand(ExecOptions o) {
             << cells.size() << " cells to run\n";
   std::string reps_label = "/";
   reps_label += std::to_string(o.reps);
-  RunCells(cells, allocators, cro, store, false, reps_label, done, rows);
+  RunCells(cells, allocators, cro, store, {}, reps_label, done, rows);
   bool interrupted = StopRequested();
   run["status"] = interrupted ? "interrupted" : "complete";
   run["finished_at"] = Now();

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/cell_runner.h"
+
 namespace allocmark {
 
 struct ExecOptions {
@@ -20,7 +22,7 @@ struct ExecOptions {
   std::string out = "results";
   std::string run_id;  // empty: from the clock
   double timeout_s = 600;
-  int sample_interval_us = 10000;
+  int sample_interval_us = kDefaultSampleIntervalUs;
   std::vector<std::string> command;
   std::string command_line;
   std::string

@@ -74,7 +74,10 @@ int main(int argc, char** argv) {
       ->add_option("--heaps", run.heaps,
                    "heaps (default: every heap a workload suits)")
       ->delimiter(',');
-  run_cmd->add_option("--threads", run.threads, "thread counts, e.g. 1,2,4")
+  run_cmd
+      ->add_option("--threads", run.threads,
+                   "thread counts, e.g. 1,2,4 (default: per workload, 1 and "
+                   "the core count at the quick profile)")
       ->delimiter(',');
   run_cmd->add_option(
       "--reps", run.reps,
@@ -107,6 +110,11 @@ int main(int argc, char** argv) {
                    "seed of every workload's request sequence")
       ->check(kNotNegative)
       ->capture_default_str();
+  run_cmd
+      ->add_option("--verify", run.verify,
+                   "how each block is checked before it is freed: canary "
+                   "(its first and last word) or full (every byte, slower)")
+      ->capture_default_str();
   run_cmd->add_option("--max-rss", run.max_rss,
                       "per-cell memory limit, e.g. 2G: a cell above it fails");
   run_cmd->add_option(
@@ -123,6 +131,9 @@ int main(int argc, char** argv) {
       ->add_option("--max-reps", run.max_reps,
                    "--until-stable stops at this many repetitions")
       ->capture_default_str();
+  run_cmd->add_flag("--perf", run.perf,
+                    "also sample each cell's rep 0 under perf record -e "
+                    "cpu-clock: the allocator's share of the time");
   run_cmd->add_flag("--callgrind", run.callgrind,
                     "also count instructions per operation under valgrind "
                     "--tool=callgrind (rep 0)");

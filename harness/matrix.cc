@@ -1,8 +1,11 @@
 #include "harness/matrix.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <optional>
 #include <regex>
+#include <thread>
 
 #include "harness/usage_error.h"
 #include "workloads/param_override.h"
@@ -69,6 +72,31 @@ void CheckOverridesAreKnown(const MatrixOptions& o) {
 
 }  // namespace
 
+std::vector<int> DefaultThreadCounts(const WorkloadInfo& w, Profile profile,
+                                     int cores) {
+  std::vector<int> counts = {1};
+  if (w.max_threads > 1) {
+    if (profile == Profile::kQuick) counts.push_back(cores);
+    if (profile == Profile::kFull) {
+      for (int t = 2; t < cores; t *= 2) counts.push_back(t);
+      counts.push_back(cores);
+    }
+    if (w.needs_threads && cores < 2) counts.push_back(2);
+    if (w.needs_threads && profile == Profile::kSmoke) counts.push_back(2);
+  }
+  std::sort(counts.begin(), counts.end());
+  counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+  std::erase_if(counts, [&](int t) { return t > w.max_threads; });
+  return counts;
+}
+
+int UsableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0)
+    return std::max(1, CPU_COUNT(&set));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 Profile ParseProfile(const std::string& name) {
   if (name == "smoke") return Profile::kSmoke;
   if (name == "quick") return Profile::kQuick;
@@ -81,7 +109,6 @@ std::vector<Cell> ExpandMatrix(const MatrixOptions& o) {
   if (o.reps < 1)
     throw UsageError("--reps must be at least 1, got " +
                      std::to_string(o.reps));
-  if (o.threads.empty()) throw UsageError("--threads needs at least one count");
   for (int t : o.threads)
     if (t < 1)
       throw UsageError("--threads counts must be at least 1, got " +
@@ -112,7 +139,12 @@ std::vector<Cell> ExpandMatrix(const MatrixOptions& o) {
     if (!std::regex_search(w.name, pattern)) continue;
     any_workload = true;
     Params params = ResolveParams(w, o);
-    for (int t : o.threads) {
+    const std::vector<int> threads =
+        o.threads.empty()
+            ? DefaultThreadCounts(w, o.profile,
+                                  o.cores > 0 ? o.cores : UsableCores())
+            : o.threads;
+    for (int t : threads) {
       if (t > w.max_threads) continue;
       for (HeapKind kind : w.heaps) {
         std::string heap(HeapName(kind));
@@ -137,8 +169,11 @@ std::vector<Cell> ExpandMatrix(const MatrixOptions& o) {
       std::vector<std::string> order = o.allocators;
       if (rep % 2 == 1) std::reverse(order.begin(), order.end());
       for (const auto& a : order) {
+        if (!o.every_allocator_for_every_heap && c.heap != "malloc" &&
+            a != o.allocators.front())
+          continue;
         Cell cell{"",  c.workload->name, c.params, c.threads, c.heap, a,
-                  rep, o.seed,           {}};
+                  rep, o.seed,           o.verify, {}};
         cell.id = cell.workload + "-t" + std::to_string(c.threads) + "-" +
                   c.heap + "-" + a + "-r" + std::to_string(rep);
         cells.push_back(std::move(cell));

@@ -19,6 +19,7 @@
 #include "harness/compare_command.h"
 #include "harness/environment.h"
 #include "harness/matrix.h"
+#include "harness/perf_pass.h"
 #include "harness/result_store.h"
 #include "harness/shard.h"
 #include "harness/summary.h"
@@ -71,8 +72,12 @@ nlohmann::json Warnings(const nlohmann::json& env, const RunOptions& o) {
   return warnings;
 }
 
+// Five at quick: the fewest with which the rank test that compare uses can
+// call a difference significant with one repetition out of order (5 + 5:
+// p = 0.016; 3 + 3 cannot go below 0.1). docs/methodology.md says what the
+// quick profile resolves.
 int DefaultReps(Profile p) {
-  return p == Profile::kSmoke ? 1 : p == Profile::kQuick ? 3 : 5;
+  return p == Profile::kSmoke ? 1 : p == Profile::kQuick ? 5 : 7;
 }
 
 nlohmann::json OptionsToJson(const RunOptions& o) {
@@ -81,18 +86,21 @@ nlohmann::json OptionsToJson(const RunOptions& o) {
           {"custom_allocators", o.custom_allocators},
           {"heaps", o.heaps},
           {"threads", o.threads},
+          {"cores", o.cores},
           {"reps", o.reps.value_or(0)},
           {"profile", o.profile},
           {"params", o.params},
           {"timeout_s", o.timeout_s},
           {"sample_interval_us", o.sample_interval_us},
           {"seed", o.seed},
+          {"verify", o.verify},
           {"max_rss", o.max_rss},
           {"shard", o.shard},
           {"until_stable", o.until_stable},
           {"stable_target", o.stable_target},
           {"max_reps", o.max_reps},
-          {"callgrind", o.callgrind}};
+          {"callgrind", o.callgrind},
+          {"perf", o.perf}};
 }
 
 // The options a run was started with, from its run.json, for --resume.
@@ -113,18 +121,21 @@ RunOptions OptionsFromJson(const nlohmann::json& run,
         m.at("custom_allocators").get<std::vector<std::string>>();
     o.heaps = m.at("heaps").get<std::vector<std::string>>();
     o.threads = m.at("threads").get<std::vector<int>>();
+    o.cores = m.value("cores", 0);
     o.reps = m.at("reps").get<int>();
     o.profile = m.at("profile").get<std::string>();
     o.params = m.at("params").get<std::vector<std::string>>();
     o.timeout_s = m.at("timeout_s").get<double>();
     o.sample_interval_us = m.at("sample_interval_us").get<int>();
     o.seed = m.at("seed").get<std::uint64_t>();
+    o.verify = m.value("verify", "canary");
     o.max_rss = m.value("max_rss", "");
     o.shard = m.value("shard", "");
     o.until_stable = m.value("until_stable", false);
     o.stable_target = m.value("stable_target", o.stable_target);
     o.max_reps = m.value("max_reps", o.max_reps);
     o.callgrind = m.value("callgrind", false);
+    o.perf = m.value("perf", false);
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(resume + "/run.json: malformed matrix (" +
                      std::string(e.what()) + ")");
@@ -213,6 +224,9 @@ int RunCommand(RunOptions o) {
                      ") must be at least --reps (" + std::to_string(*o.reps) +
                      ") and 2");
   if (o.until_stable) ScriptPath("compare_runs.py");  // throws when missing
+  if (o.perf)
+    if (std::string why = PerfUnavailableReason(); !why.empty())
+      throw UsageError("--perf: " + why);
   if (o.callgrind && access(kValgrind, X_OK) != 0)
     throw UsageError(std::string("--callgrind needs ") + kValgrind +
                      ": apt-get install valgrind");
@@ -223,6 +237,8 @@ int RunCommand(RunOptions o) {
   m.workloads_regex = o.workloads;
   m.heaps = o.heaps;
   m.threads = o.threads;
+  if (o.cores <= 0) o.cores = UsableCores();
+  m.cores = o.cores;
   for (const auto& a : allocators) m.allocators.push_back(a.name);
   o.allocators =
       m.allocators;  // recorded in run.json: a resume measures the same set
@@ -230,6 +246,14 @@ int RunCommand(RunOptions o) {
   m.profile = profile;
   m.param_overrides = o.params;
   m.seed = o.seed;
+  std::optional<BlockVerify> verify = BlockVerifyFromName(o.verify);
+  if (!verify)
+    throw UsageError("--verify takes canary or full, got '" + o.verify + "'");
+  m.verify = *verify;
+  // The quick profile measures the in-process heaps once, under the first
+  // allocator, unless --heaps names them (matrix.h).
+  m.every_allocator_for_every_heap =
+      profile != Profile::kQuick || !o.heaps.empty();
   std::vector<Cell> cells = ExpandMatrix(m);
   if (!o.shard.empty()) cells = SelectShard(cells, ParseShard(o.shard));
   std::int64_t max_rss_bytes = o.max_rss.empty() ? 0 : ParseBytes(o.max_rss);
@@ -282,7 +306,8 @@ int RunCommand(RunOptions o) {
   // Built in two steps: GCC 12 warns falsely (-Wrestrict) on "/" + string.
   std::string reps_label = "/";
   reps_label += std::to_string(*o.reps);
-  bool stopped = !RunCells(cells, allocators, cro, store, o.callgrind,
+  bool stopped = !RunCells(cells, allocators, cro, store,
+                           {.callgrind = o.callgrind, .perf = o.perf},
                            reps_label, done, rows);
   if (o.until_stable && !stopped) {
     // Repetitions beyond --reps, for the configurations whose ratio is not yet
@@ -306,8 +331,8 @@ int RunCommand(RunOptions o) {
                 << "%: repetition " << rep + 1 << "\n";
       for (const auto& c : round) cells_planned += done.contains(c.id) ? 0 : 1;
       run["cells_planned"] = cells_planned;
-      stopped = !RunCells(round, allocators, cro, store, false,
-                          " (until-stable)", done, rows);
+      stopped = !RunCells(round, allocators, cro, store, {}, " (until-stable)",
+                          done, rows);
     }
     nlohmann::json left = nlohmann::json::array();
     if (unstable)

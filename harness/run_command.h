@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/cell_runner.h"
+
 namespace allocmark {
 
 struct RunOptions {
@@ -16,7 +18,11 @@ struct RunOptions {
   std::vector<std::string> allocators;
   std::vector<std::string> custom_allocators;  // NAME=/path
   std::vector<std::string> heaps;
-  std::vector<int> threads = {1};
+  // Empty: each workload's default thread counts for the profile (matrix.h).
+  std::vector<int> threads;
+  // The core count the default thread counts were made for: 0 until the run
+  // starts (then the usable CPUs), read back from run.json on --resume.
+  int cores = 0;
   std::optional<int> reps;  // unset: the profile's default
   std::string profile = "quick";
   std::vector<std::string> params;
@@ -24,8 +30,9 @@ struct RunOptions {
   std::string run_id;  // empty: from the clock
   std::string resume;  // a run directory to complete
   double timeout_s = 600;
-  int sample_interval_us = 10000;
+  int sample_interval_us = kDefaultSampleIntervalUs;
   std::uint64_t seed = 1;
+  std::string verify = "canary";  // --verify: canary or full (block_check.h)
   std::string max_rss;  // per-cell memory limit: bytes, or with K/M/G suffix
   std::string shard;    // "I/N": run only this part of the matrix
   // --until-stable: after `reps`, add interleaved repetitions of each
@@ -34,7 +41,9 @@ struct RunOptions {
   bool until_stable = false;
   double stable_target = 0.05;
   int max_reps = 12;
-  bool callgrind = false;  // instructions_per_op of rep 0 under callgrind
+  bool callgrind = false;
+  // --perf: the allocator's share of rep 0's time by sampling (perf_pass.h)
+  bool perf = false;  // instructions_per_op of rep 0 under callgrind
   std::string command_line;
 };
 

@@ -20,7 +20,7 @@ std::string FormatSummary(const std::vector<nlohmann::json>& rows,
   using Config =
       std::tuple<std::string, int, std::string>;  // workload, threads, heap
   struct Figures {
-    std::vector<double> ops_per_s, peak_rss;
+    std::vector<double> ops_per_s, peak_rss, fragmentation, share;
     int failed = 0;
   };
   std::map<Config, std::map<std::string, Figures>> groups;
@@ -37,15 +37,28 @@ std::string FormatSummary(const std::vector<nlohmann::json>& rows,
     if (r.value("status", "") == "ok") {
       f.ops_per_s.push_back(r.value("ops_per_s", 0.0));
       f.peak_rss.push_back(r.value("peak_rss_bytes", 0.0));
+      if (r.contains("fragmentation"))
+        f.fragmentation.push_back(r.value("fragmentation", 0.0));
+      if (r.contains("allocator_instruction_share"))
+        f.share.push_back(r.value("allocator_instruction_share", 0.0));
     } else {
       ++f.failed;
       failures += fmt::format("  {}: {}\n", r.value("cell_id", "?"),
                               r.value("error", "?"));
     }
   }
+  // frag: the headline fragmentation (peak resident over peak live bytes,
+  // both above the baseline); in alloc: the share of the timed region's
+  // instructions inside the allocator or heap (--callgrind).
   std::string out = fmt::format(
-      "{:<14} {:>3} {:<14} {:<12} {:>14} {:>10} {:>12} {:>4}\n", "workload",
-      "thr", "heap", "allocator", "ops/s", "vs " + baseline, "peak RSS", "n");
+      "{:<14} {:>3} {:<14} {:<12} {:>14} {:>10} {:>12} {:>6} {:>8} {:>4}\n",
+      "workload", "thr", "heap", "allocator", "ops/s", "vs " + baseline,
+      "peak RSS", "frag", "in alloc", "n");
+  auto median_or_dash = [](const std::vector<double>& v, const char* format,
+                           double scale) {
+    return v.empty() ? std::string("-")
+                     : fmt::format(fmt::runtime(format), Median(v) * scale);
+  };
   for (const auto& [config, by_allocator] : groups) {
     const auto& [workload, threads, heap] = config;
     double base = 0;
@@ -57,16 +70,20 @@ std::string FormatSummary(const std::vector<nlohmann::json>& rows,
       const Figures& f = it->second;
       if (f.ops_per_s.empty()) {
         out += fmt::format(
-            "{:<14} {:>3} {:<14} {:<12} {:>14} {:>10} {:>12} {:>4}\n", workload,
-            threads, heap, a, "failed", "-", "-", f.failed);
+            "{:<14} {:>3} {:<14} {:<12} {:>14} {:>10} {:>12} {:>6} {:>8} "
+            "{:>4}\n",
+            workload, threads, heap, a, "failed", "-", "-", "-", "-", f.failed);
         continue;
       }
       double ops = Median(f.ops_per_s);
       std::string rel = base > 0 ? fmt::format("{:.2f}x", ops / base) : "-";
       out += fmt::format(
-          "{:<14} {:>3} {:<14} {:<12} {:>14.4g} {:>10} {:>9.1f} MiB {:>4}\n",
+          "{:<14} {:>3} {:<14} {:<12} {:>14.4g} {:>10} {:>8.1f} MiB {:>6} "
+          "{:>8} {:>4}\n",
           workload, threads, heap, a, ops, rel,
-          Median(f.peak_rss) / (1024.0 * 1024.0), f.ops_per_s.size());
+          Median(f.peak_rss) / (1024.0 * 1024.0),
+          median_or_dash(f.fragmentation, "{:.2f}", 1),
+          median_or_dash(f.share, "{:.0f}%", 100), f.ops_per_s.size());
     }
   }
   if (!failures.empty()) out += "failed cells:\n" + failures;

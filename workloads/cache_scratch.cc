@@ -50,7 +50,7 @@ class CacheScratch {
       H main_heap;
       std::vector<CheckedBlock> handed(static_cast<std::size_t>(c_.threads));
       for (int t = 0; t < c_.threads; ++t)
-        if (!AllocateChecked(main_heap, ctx, t,
+        if (!AllocateChecked(main_heap, ctx, c_.writer, t,
                              handed[static_cast<std::size_t>(t)], c_.size,
                              static_cast<std::uint64_t>(t)))
           return;
@@ -60,7 +60,7 @@ class CacheScratch {
           H heap;
           CheckedBlock& first = handed[static_cast<std::size_t>(t)];
           WriteRepeatedly(first.p, c_.size, c_.writes);
-          if (!FreeChecked(heap, ctx, t, first)) return;
+          if (!FreeChecked(heap, ctx, c_.writer, t, first)) return;
           AllocateWriteFree(heap, ctx, t, c_,
                             (static_cast<std::uint64_t>(t) + 1) << 48);
         });
@@ -79,6 +79,7 @@ const bool kRegistered = RegisterWorkload<CacheScratch>({
     .params = FalseSharingParams("worker"),
     .heaps = {HeapKind::kMalloc, HeapKind::kSlabMt},
     .max_threads = 256,
+    .needs_threads = true,
     .ops_unit = "objects",
     .cost_weight = 0.2,
 });

@@ -53,6 +53,7 @@ const bool kRegistered = RegisterWorkload<CacheThrash>({
     .params = FalseSharingParams("thread"),
     .heaps = {HeapKind::kMalloc, HeapKind::kSlab, HeapKind::kPmrPool},
     .max_threads = 256,
+    .needs_threads = true,
     .ops_unit = "objects",
     .cost_weight = 0.2,
 });

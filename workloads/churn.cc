@@ -11,18 +11,26 @@
 // phase changes (fragmentation), or object lifetimes tied to size.
 // Parameters: see kParams below; ops counts allocations (each replacement is
 // one free and one allocation), so ops_per_s is allocation+free pairs per s.
-// Checks itself: every block is filled with a pattern of its request index
-// and verified before it is freed; a NULL or a changed byte fails the cell.
-// Latency: every `latency_every`-th replacement (free + allocate + fill) is
-// timed with the steady clock.
-#include <chrono>
+// Writes: the first `write_bytes` of each block (default 64, one cache line):
+// what constructing a small object writes, its header and fields; a string's
+// or a buffer's capacity beyond that is written later, as it is used, and is
+// no cost of allocation. Every block of 64 bytes or less is written in full.
+// Checks itself: a canary per block (block_check.h), checked before the free;
+// every byte with --verify full. A NULL or a changed byte fails the cell.
+// Live bytes: per thread, per operation (a relaxed load and store).
+// Latency: every `latency_every`-th replacement (free + allocate + write) is
+// timed with the steady clock; the countdown costs one decrement the rest.
+// This file is the model for a new workload: the trace is generated in the
+// constructor (untimed), Run replays it on heap H with the shared helpers
+// (checked_block.h, thread_group.h, clock.h) and registers one line.
 #include <cstdint>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "workloads/block_check.h"
+#include "workloads/checked_block.h"
+#include "workloads/clock.h"
 #include "workloads/rng.h"
+#include "workloads/thread_group.h"
 #include "workloads/workload.h"
 
 namespace allocmark {
@@ -33,6 +41,7 @@ class Churn {
   explicit Churn(const WorkloadConfig& config)
       : live_objects_(config.GetSize("live_objects")),
         latency_every_(config.GetSize("latency_every")),
+        writer_(config.verify, config.GetSize("write_bytes")),
         traces_(static_cast<std::size_t>(config.threads)) {
     const std::size_t ops = config.GetSize("ops");
     const std::uint64_t min_size = config.GetSize("min_size_bytes");
@@ -58,16 +67,19 @@ class Churn {
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }
 
+  void Prepare(RunContext& ctx) {
+    blocks_.resize(traces_.size());
+    for (std::size_t t = 0; t < traces_.size(); ++t) {
+      blocks_[t].assign(live_objects_, CheckedBlock{});
+      ctx.ReserveLatencies(static_cast<int>(t),
+                           traces_[t].slot.size() / latency_every_ + 1);
+    }
+  }
+
   template <Heap H>
   void Run(RunContext& ctx) {
-    if (traces_.size() == 1) {
-      RunThread<H>(ctx, 0);
-      return;
-    }
-    std::vector<std::thread> threads;
-    for (int t = 0; t < static_cast<int>(traces_.size()); ++t)
-      threads.emplace_back([&ctx, t, this] { RunThread<H>(ctx, t); });
-    for (auto& th : threads) th.join();
+    RunThreads(static_cast<int>(traces_.size()),
+               [&](int t) { RunThread<H>(ctx, t); });
   }
 
  private:
@@ -76,81 +88,43 @@ class Churn {
     std::vector<std::uint32_t>
         size;  // live_objects initial sizes, then one per op
   };
-  struct Block {
-    void* p = nullptr;
-    std::uint32_t size = 0;
-    std::uint32_t tag = 0;
-  };
-
-  template <Heap H>
-  bool Allocate(H& heap, RunContext& ctx, int t, Block& b, std::uint32_t size,
-                std::uint32_t tag) {
-    b.p = heap.Allocate(size, alignof(std::max_align_t));
-    if (b.p == nullptr) {
-      ctx.Fail("allocation of " + std::to_string(size) +
-               " bytes returned NULL");
-      return false;
-    }
-    b.size = size;
-    b.tag = tag;
-    FillBlock(b.p, size, tag);
-    ctx.AddLive(t, size);
-    return true;
-  }
-
-  template <Heap H>
-  bool Free(H& heap, RunContext& ctx, int t, Block& b) {
-    if (!CheckBlock(b.p, b.size, b.tag)) {
-      ctx.Fail("block of " + std::to_string(b.size) + " bytes (request " +
-               std::to_string(b.tag) + ") was changed while live");
-      return false;
-    }
-    heap.Deallocate(b.p, b.size, alignof(std::max_align_t));
-    ctx.AddLive(t, -static_cast<std::int64_t>(b.size));
-    b.p = nullptr;
-    return true;
-  }
 
   template <Heap H>
   void RunThread(RunContext& ctx, int t) {
     const Trace& trace = traces_[static_cast<std::size_t>(t)];
     H heap;
-    std::vector<Block> blocks(live_objects_);
+    std::vector<CheckedBlock>& blocks = blocks_[static_cast<std::size_t>(t)];
     auto& latencies = ctx.Latencies(t);
-    latencies.reserve(trace.slot.size() / latency_every_ + 1);
-    std::uint32_t tag = 0;
-    for (auto& b : blocks)
-      if (!Allocate(heap, ctx, t, b, trace.size[tag], tag))
+    std::uint64_t tag = 0;
+    for (auto& b : blocks) {
+      if (!AllocateChecked(heap, ctx, writer_, t, b, trace.size[tag], tag))
         return;
-      else
-        ++tag;
+      ++tag;
+    }
     // Every latency_every_-th replacement is timed, from the first; a
     // countdown rather than a division per operation.
     std::size_t until_timed = 0;
     for (std::size_t i = 0; i < trace.slot.size(); ++i, ++tag) {
       if (ctx.failed()) return;
-      Block& b = blocks[trace.slot[i]];
+      CheckedBlock& b = blocks[trace.slot[i]];
       const bool timed = until_timed == 0;
       until_timed = timed ? latency_every_ - 1 : until_timed - 1;
-      auto start = timed ? std::chrono::steady_clock::now()
-                         : std::chrono::steady_clock::time_point{};
-      if (!Free(heap, ctx, t, b) ||
-          !Allocate(heap, ctx, t, b, trace.size[tag], tag))
+      const std::int64_t start = timed ? NowNs() : 0;
+      if (!FreeChecked(heap, ctx, writer_, t, b) ||
+          !AllocateChecked(heap, ctx, writer_, t, b, trace.size[tag], tag))
         return;
-      if (timed)
-        latencies.push_back(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::steady_clock::now() - start)
-                .count());
+      if (timed) latencies.push_back(NowNs() - start);
     }
     for (auto& b : blocks)
-      if (!Free(heap, ctx, t, b)) return;
+      if (!FreeChecked(heap, ctx, writer_, t, b)) return;
     ctx.AddOps(t, static_cast<std::int64_t>(tag));
   }
 
   std::size_t live_objects_;
   std::size_t latency_every_;
+  BlockWriter writer_;
   std::vector<Trace> traces_;
+  std::vector<std::vector<CheckedBlock>> blocks_;  // per thread, from Prepare
   RequestHash hash_;
 };
 
@@ -165,8 +139,10 @@ const bool kRegistered = RegisterWorkload<Churn>({
             {"skewed", "0: uniform sizes, 1: log-uniform (mostly small)", 0, 0,
              0, 0},
             {"live_objects", "blocks live per thread", 1000, 20000, 100000, 1},
-            {"ops", "replacements per thread", 20000, 2000000, 20000000, 1},
+            {"ops", "replacements per thread", 20000, 8000000, 40000000, 1},
             {"latency_every", "time every k-th replacement", 64, 64, 64, 1},
+            {"write_bytes", "bytes written from each block's start", 64, 64, 64,
+             0},
         },
     .heaps = {HeapKind::kMalloc, HeapKind::kSlab, HeapKind::kPmrPool},
     .max_threads = 1024,

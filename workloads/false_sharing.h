@@ -24,7 +24,8 @@ struct FalseSharingConfig {
       : threads(config.threads),
         iterations(config.GetSize("iterations")),
         writes(config.GetSize("writes_per_object")),
-        size(config.GetSize("object_size_bytes")) {
+        size(config.GetSize("object_size_bytes")),
+        writer(config.verify, size) {
     for (std::uint64_t word :
          {static_cast<std::uint64_t>(threads), std::uint64_t{iterations},
           std::uint64_t{writes}, std::uint64_t{size}})
@@ -35,14 +36,16 @@ struct FalseSharingConfig {
   std::size_t iterations;  // objects per thread
   std::size_t writes;      // passes over each object
   std::size_t size;        // bytes of every object
+  // Hoard's loop writes every byte; the canary ties the object to its tag.
+  BlockWriter writer;
   RequestHash hash;
 };
 
 // Adds 1 to each byte of p[0, size_bytes) `writes` times (each pass a load
 // and a store the compiler may not merge with the next pass; Hoard's loop
 // also reads each byte back), then subtracts `writes` from each byte. The
-// block holds what it held before (the pattern FillBlock wrote, for
-// CheckBlock before the free) only if nothing else changed it meanwhile:
+// block holds what it held before (what BlockWriter wrote, for its check
+// before the free) only if nothing else changed it meanwhile:
 // every step is invertible, so damage done by another thread or by the
 // allocator at any moment of the passes is still there at the check, where
 // plain stores would write over it.
@@ -69,9 +72,9 @@ void AllocateWriteFree(H& heap, RunContext& ctx, int t,
   std::uint64_t tag = first_tag;
   for (std::size_t i = 0; i < c.iterations; ++i, ++tag) {
     CheckedBlock b;
-    if (!AllocateChecked(heap, ctx, t, b, c.size, tag)) return;
+    if (!AllocateChecked(heap, ctx, c.writer, t, b, c.size, tag)) return;
     WriteRepeatedly(b.p, c.size, c.writes);
-    if (!FreeChecked(heap, ctx, t, b)) return;
+    if (!FreeChecked(heap, ctx, c.writer, t, b)) return;
   }
   ctx.AddOps(t, static_cast<std::int64_t>(c.iterations));
 }
@@ -80,7 +83,7 @@ void AllocateWriteFree(H& heap, RunContext& ctx, int t,
 // "thread").
 inline std::vector<ParamSpec> FalseSharingParams(const std::string& per) {
   return {
-      {"iterations", "objects per " + per, 20000, 500000, 5000000, 1},
+      {"iterations", "objects per " + per, 20000, 2500000, 10000000, 1},
       {"writes_per_object", "times each byte is read and written", 10, 50, 50,
        1},
       {"object_size_bytes", "size of every object", 8, 8, 8, 1},

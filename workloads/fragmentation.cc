@@ -6,8 +6,10 @@
 // the larger requests do not fit the freed small holes, so RSS stays high
 // while live bytes fall: the gap is fragmentation.
 // Phases, each ending with a reading of RSS (/proc/self/statm) and of the
-// live requested bytes, reported as counters rss_after_phaseN_bytes and
-// live_after_phaseN_bytes (fragmentation_after_phaseN = RSS / live):
+// live requested bytes, reported as counters rss_after_phaseN_bytes (the
+// resident set above what was resident when the timed region began: the
+// binary, libraries, the trace and the block table are not the heap's) and
+// live_after_phaseN_bytes (fragmentation_after_phaseN = their ratio):
 //   1. allocate `small_objects` blocks of uniform size in [small_min_bytes,
 //      small_max_bytes];
 //   2. free a random `free_permille` of them;
@@ -18,8 +20,11 @@
 // Threads: 1 (RSS is the process's; phases of several threads would blur).
 // Heaps: malloc, slab and pmr-pool (whose size-class pools fragment too).
 // Parameters: see kParams. ops counts allocations.
-// Checks itself: every block holds the pattern of its request tag and is
-// verified before it is freed.
+// Writes: the first `write_bytes` of each block (default 64: a cached
+// value's header and key; a small value in full) and the canary at both
+// ends, which puts every page a block spans in the resident set.
+// Checks itself: the canary, before the free (every byte with --verify full).
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,7 +39,8 @@ namespace {
 
 class Fragmentation {
  public:
-  explicit Fragmentation(const WorkloadConfig& config) {
+  explicit Fragmentation(const WorkloadConfig& config)
+      : writer_(config.verify, config.GetSize("write_bytes")) {
     Rng rng(config.seed);
     small_.resize(config.GetSize("small_objects"));
     for (auto& size : small_)
@@ -61,14 +67,22 @@ class Fragmentation {
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }
 
+  void Prepare(RunContext&) {
+    small_blocks_.assign(small_.size(), CheckedBlock{});
+    large_blocks_.assign(large_.size(), CheckedBlock{});
+  }
+
   template <Heap H>
   void Run(RunContext& ctx) {
     H heap;
-    std::vector<CheckedBlock> small(small_.size()), large(large_.size());
+    std::vector<CheckedBlock>& small = small_blocks_;
+    std::vector<CheckedBlock>& large = large_blocks_;
     std::int64_t live = 0;
+    const std::int64_t baseline = ResidentBytes();
     auto phase_end = [&](int phase) {
       const std::string n = std::to_string(phase);
-      const auto rss = static_cast<double>(ResidentBytes());
+      const auto rss = static_cast<double>(
+          std::max<std::int64_t>(ResidentBytes() - baseline, 0));
       ctx.SetCounter("rss_after_phase" + n + "_bytes", rss);
       ctx.SetCounter("live_after_phase" + n + "_bytes",
                      static_cast<double>(live));
@@ -77,25 +91,27 @@ class Fragmentation {
                        rss / static_cast<double>(live));
     };
     for (std::size_t i = 0; i < small.size(); ++i) {
-      if (!AllocateChecked(heap, ctx, 0, small[i], small_[i], i)) return;
+      if (!AllocateChecked(heap, ctx, writer_, 0, small[i], small_[i], i))
+        return;
       live += small_[i];
     }
     phase_end(1);
     for (std::uint32_t i : freed_) {
-      if (!FreeChecked(heap, ctx, 0, small[i])) return;
+      if (!FreeChecked(heap, ctx, writer_, 0, small[i])) return;
       live -= small_[i];
     }
     phase_end(2);
     for (std::size_t i = 0; i < large.size(); ++i) {
-      if (!AllocateChecked(heap, ctx, 0, large[i], large_[i], small.size() + i))
+      if (!AllocateChecked(heap, ctx, writer_, 0, large[i], large_[i],
+                           small.size() + i))
         return;
       live += large_[i];
     }
     phase_end(3);
     for (auto& b : small)
-      if (b.p != nullptr && !FreeChecked(heap, ctx, 0, b)) return;
+      if (b.p != nullptr && !FreeChecked(heap, ctx, writer_, 0, b)) return;
     for (auto& b : large)
-      if (!FreeChecked(heap, ctx, 0, b)) return;
+      if (!FreeChecked(heap, ctx, writer_, 0, b)) return;
     live = 0;
     heap.Reset();
     phase_end(4);
@@ -106,6 +122,8 @@ class Fragmentation {
   std::vector<std::uint32_t> small_;  // sizes
   std::vector<std::uint32_t> freed_;  // indices into small_ freed in phase 2
   std::vector<std::uint32_t> large_;  // sizes
+  BlockWriter writer_;
+  std::vector<CheckedBlock> small_blocks_, large_blocks_;  // from Prepare
   RequestHash hash_;
 };
 
@@ -115,16 +133,18 @@ const bool kRegistered = RegisterWorkload<Fragmentation>({
                "ones; RSS per phase",
     .params =
         {
-            {"small_objects", "blocks allocated in phase 1", 100000, 300000,
+            {"small_objects", "blocks allocated in phase 1", 100000, 1000000,
              3000000, 1},
             {"small_min_bytes", "smallest small block", 16, 16, 16, 1},
             {"small_max_bytes", "largest small block", 128, 128, 128, 1},
             {"free_permille", "small blocks per 1000 freed in phase 2", 900,
              900, 900, 0},
-            {"large_objects", "blocks allocated in phase 3", 10000, 30000,
+            {"large_objects", "blocks allocated in phase 3", 10000, 100000,
              300000, 0},
             {"large_min_bytes", "smallest large block", 256, 256, 256, 1},
             {"large_max_bytes", "largest large block", 2048, 2048, 2048, 1},
+            {"write_bytes", "bytes written from each block's start", 64, 64, 64,
+             0},
         },
     .heaps = {HeapKind::kMalloc, HeapKind::kSlab, HeapKind::kPmrPool},
     .max_threads = 1,

@@ -19,10 +19,15 @@
 // and survivors allocated, vector growth steps included).
 // Latency: every frame's time (allocation, fill, checks, frees or reset), the
 // number a game engineer reads: p50, p99 and max of ctx.Latencies.
-// Checks itself: every object is filled with the pattern of its request tag
-// and verified before it is freed or its frame is reset; a vector's old
-// block is verified before it is copied and freed.
+// Writes: the first `write_bytes` of each object (default 64: a particle
+// record in full, a string's first 64 characters, a vector's first four
+// items), and a growing vector copies its items into each new block, as
+// std::vector does.
+// Checks itself: a canary per object (block_check.h), checked before it is
+// freed or its frame is reset; a vector's old block is checked before it is
+// copied and freed (every byte with --verify full).
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -40,6 +45,7 @@ class FrameArena {
  public:
   explicit FrameArena(const WorkloadConfig& config)
       : frames_(config.GetSize("frames")),
+        writer_(config.verify, config.GetSize("write_bytes")),
         traces_(static_cast<std::size_t>(config.threads)),
         objects_(traces_.size()) {
     const std::size_t objects = config.GetSize("objects_per_frame");
@@ -74,6 +80,15 @@ class FrameArena {
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }
 
+  void Prepare(RunContext& ctx) {
+    temporaries_.resize(traces_.size());
+    for (std::size_t t = 0; t < traces_.size(); ++t) {
+      temporaries_[t].assign(traces_[t].size() / frames_, CheckedBlock{});
+      temporaries_[t].clear();
+      ctx.ReserveLatencies(static_cast<int>(t), frames_);
+    }
+  }
+
   template <Heap H>
   void Run(RunContext& ctx) {
     RunThreads(static_cast<int>(traces_.size()),
@@ -99,22 +114,31 @@ class FrameArena {
   // A vector grown item by item to `items`, doubling from 4: returns its
   // final block in b (from `heap`), or false on failure.
   template <Heap Hv>
-  static bool GrowVector(Hv& heap, RunContext& ctx, int t, CheckedBlock& b,
-                         std::uint32_t items, std::uint64_t tag,
-                         std::uint64_t& objects) {
+  bool GrowVector(Hv& heap, RunContext& ctx, int t, CheckedBlock& b,
+                  std::uint32_t items, std::uint64_t tag,
+                  std::uint64_t& objects) const {
     std::uint32_t capacity = 4;
-    if (!AllocateChecked(heap, ctx, t, b, capacity * kVectorItemBytes, tag))
+    if (!AllocateChecked(heap, ctx, writer_, t, b, capacity * kVectorItemBytes,
+                         tag))
       return false;
     ++objects;
     while (capacity < items) {
       capacity *= 2;
       CheckedBlock grown;
-      if (!VerifyChecked(ctx, b) ||
-          !AllocateChecked(heap, ctx, t, grown, capacity * kVectorItemBytes,
-                           tag))
+      if (!VerifyChecked(ctx, writer_, b)) return false;
+      grown.p =
+          heap.Allocate(capacity * kVectorItemBytes, alignof(std::max_align_t));
+      if (grown.p == nullptr) [[unlikely]] {
+        FailNull(ctx, capacity * kVectorItemBytes);
         return false;
+      }
+      grown.size = capacity * kVectorItemBytes;
+      grown.tag = tag;
+      std::memcpy(grown.p, b.p, b.size);  // the items move to the new block
+      writer_.Write(grown.p, grown.size, tag);
+      ctx.AddLive(t, static_cast<std::int64_t>(grown.size));
       ++objects;
-      if (!FreeChecked(heap, ctx, t, b)) return false;
+      if (!FreeChecked(heap, ctx, writer_, t, b)) return false;
       b = grown;
     }
     return true;
@@ -126,11 +150,10 @@ class FrameArena {
     const std::size_t objects_per_frame = trace.size() / frames_;
     H frame_heap;
     MallocHeap survivor_heap;
-    std::vector<CheckedBlock> temporaries;
-    temporaries.reserve(objects_per_frame);
+    std::vector<CheckedBlock>& temporaries =
+        temporaries_[static_cast<std::size_t>(t)];
     std::vector<Survivor> survivors;
     auto& latencies = ctx.Latencies(t);
-    latencies.reserve(frames_);
     std::uint64_t objects = 0;
     for (std::size_t frame = 0; frame < frames_; ++frame) {
       if (ctx.failed()) return;
@@ -144,23 +167,23 @@ class FrameArena {
           ok = o.vector_items > 0
                    ? GrowVector(survivor_heap, ctx, t, b, o.vector_items, tag,
                                 objects)
-                   : (++objects,
-                      AllocateChecked(survivor_heap, ctx, t, b, o.size, tag));
+                   : (++objects, AllocateChecked(survivor_heap, ctx, writer_, t,
+                                                 b, o.size, tag));
           if (ok) survivors.push_back({b, frame + o.survive_frames});
         } else {
           ok = o.vector_items > 0
                    ? GrowVector(frame_heap, ctx, t, b, o.vector_items, tag,
                                 objects)
-                   : (++objects,
-                      AllocateChecked(frame_heap, ctx, t, b, o.size, tag));
+                   : (++objects, AllocateChecked(frame_heap, ctx, writer_, t, b,
+                                                 o.size, tag));
           if (ok) temporaries.push_back(b);
         }
         if (!ok) return;
       }
       // The end of the frame: temporaries die, then expired survivors.
       for (CheckedBlock& b : temporaries) {
-        if (kReleasesInBulk<H> ? !VerifyChecked(ctx, b)
-                               : !FreeChecked(frame_heap, ctx, t, b))
+        if (kReleasesInBulk<H> ? !VerifyChecked(ctx, writer_, b)
+                               : !FreeChecked(frame_heap, ctx, writer_, t, b))
           return;
         if (kReleasesInBulk<H>)
           ctx.AddLive(t, -static_cast<std::int64_t>(b.size));
@@ -171,7 +194,7 @@ class FrameArena {
       for (Survivor& s : survivors) {
         if (s.dies_at_frame > frame) {
           survivors[kept++] = s;
-        } else if (!FreeChecked(survivor_heap, ctx, t, s.block)) {
+        } else if (!FreeChecked(survivor_heap, ctx, writer_, t, s.block)) {
           return;
         }
       }
@@ -179,15 +202,17 @@ class FrameArena {
       latencies.push_back(NowNs() - start);
     }
     for (Survivor& s : survivors)
-      if (!FreeChecked(survivor_heap, ctx, t, s.block)) return;
+      if (!FreeChecked(survivor_heap, ctx, writer_, t, s.block)) return;
     ctx.AddOps(t, static_cast<std::int64_t>(frames_));
     objects_[static_cast<std::size_t>(t)] = objects;
   }
 
   std::size_t frames_;
+  BlockWriter writer_;
   std::vector<std::vector<Object>>
       traces_;  // per thread: frames * objects_per_frame
   std::vector<std::uint64_t> objects_;  // per thread: blocks allocated
+  std::vector<std::vector<CheckedBlock>> temporaries_;  // per thread
   RequestHash hash_;
 };
 
@@ -197,7 +222,7 @@ const bool kRegistered = RegisterWorkload<FrameArena>({
         "game-frame loop: many temporaries per frame, a few survive k frames",
     .params =
         {
-            {"frames", "frames per thread", 100, 500, 5000, 1},
+            {"frames", "frames per thread", 100, 2000, 10000, 1},
             {"objects_per_frame",
              "objects allocated per frame (a vector counts once)", 2000, 2000,
              2000, 1},
@@ -208,6 +233,8 @@ const bool kRegistered = RegisterWorkload<FrameArena>({
             {"max_vector_items",
              "largest final size of a growing vector (16-byte items)", 256, 256,
              256, 1},
+            {"write_bytes", "bytes written from each object's start", 64, 64,
+             64, 0},
         },
     .heaps = {HeapKind::kMalloc, HeapKind::kArena, HeapKind::kPmrMonotonic},
     .max_threads = 64,

@@ -18,9 +18,12 @@
 // per-request work; heap = malloc (and heaps that accept cross-thread frees):
 // a table's blocks are freed on threads that did not allocate them.
 // Parameters: see kParams. ops counts replacements (one free, one allocation).
-// Checks itself: every block holds the pattern of its request tag and is
-// verified before it is freed. Live bytes: a thread accounts for the table it
-// holds (added when it takes the table, removed when it hands it on).
+// Writes: what the original writes into each new block, its first two bytes
+// (larson.cpp's "write something" after each allocation), as the canary's
+// first word, plus the canary's last word (block_check.h).
+// Checks itself: the canary, before the free (every byte with --verify full).
+// Live bytes: a thread accounts for the table it holds (added when it takes the
+// table, removed when it hands it on).
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -40,6 +43,7 @@ class Larson {
         slots_(config.GetSize("slots_per_thread")),
         rounds_(config.GetSize("rounds")),
         replacements_(config.GetSize("replacements_per_round")),
+        writer_(config.verify, 0),
         tables_(static_cast<std::size_t>(threads_)) {
     const std::uint64_t min_size = config.GetSize("min_size_bytes");
     const std::uint64_t max_size = config.GetSize("max_size_bytes");
@@ -61,14 +65,17 @@ class Larson {
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }
 
+  void Prepare(RunContext&) {
+    blocks_.assign(tables_.size(), std::vector<CheckedBlock>(slots_));
+  }
+
   template <Heap H>
   void Run(RunContext& ctx) {
     if constexpr (!AcceptsCrossThreadFree<H>) {
       ctx.Fail(std::string("larson frees blocks on other threads; heap '") +
                H::kName + "' does not accept that");
     } else {
-      std::vector<std::vector<CheckedBlock>> blocks(
-          tables_.size(), std::vector<CheckedBlock>(slots_));
+      auto& blocks = blocks_;
       for (std::size_t round = 0; round < rounds_ && !ctx.failed(); ++round) {
         std::vector<std::thread> threads;
         for (int t = 0; t < threads_; ++t)
@@ -100,7 +107,7 @@ class Larson {
     std::int64_t held = 0;
     if (round == 0) {
       for (std::size_t i = 0; i < slots_; ++i)
-        if (!AllocateChecked(heap, ctx, t, blocks[i], table.size[i],
+        if (!AllocateChecked(heap, ctx, writer_, t, blocks[i], table.size[i],
                              tag_base | i))
           return;
     } else {
@@ -111,15 +118,15 @@ class Larson {
     for (std::size_t i = first; i < first + replacements_; ++i) {
       if (ctx.failed()) return;
       CheckedBlock& b = blocks[table.slot[i]];
-      if (!FreeChecked(heap, ctx, t, b) ||
-          !AllocateChecked(heap, ctx, t, b, table.size[slots_ + i],
+      if (!FreeChecked(heap, ctx, writer_, t, b) ||
+          !AllocateChecked(heap, ctx, writer_, t, b, table.size[slots_ + i],
                            tag_base | (slots_ + i)))
         return;
     }
     ctx.AddOps(t, static_cast<std::int64_t>(replacements_));
     if (round + 1 == rounds_) {
       for (auto& b : blocks)
-        if (!FreeChecked(heap, ctx, t, b)) return;
+        if (!FreeChecked(heap, ctx, writer_, t, b)) return;
       return;
     }
     held = 0;
@@ -131,7 +138,9 @@ class Larson {
   std::size_t slots_;
   std::size_t rounds_;
   std::size_t replacements_;
+  BlockWriter writer_;
   std::vector<Table> tables_;
+  std::vector<std::vector<CheckedBlock>> blocks_;  // per table, from Prepare
   RequestHash hash_;
 };
 
@@ -145,9 +154,9 @@ const bool kRegistered = RegisterWorkload<Larson>({
              5000, 1},
             {"min_size_bytes", "smallest block", 8, 8, 8, 1},
             {"max_size_bytes", "largest block", 1000, 1000, 1000, 1},
-            {"rounds", "thread generations", 4, 12, 100, 1},
+            {"rounds", "thread generations", 4, 20, 100, 1},
             {"replacements_per_round", "replacements per thread and round",
-             5000, 100000, 200000, 1},
+             5000, 400000, 400000, 1},
         },
     .heaps = {HeapKind::kMalloc, HeapKind::kSlabMt},
     .max_threads = 256,
@@ -158,6 +167,13 @@ const bool kRegistered = RegisterWorkload<Larson>({
         return "min_size_bytes is above max_size_bytes";
       if (p.at("max_size_bytes") > UINT32_MAX)
         return "max_size_bytes is above 4 GiB";
+      // A request's tag is its table's index << 40 | its index in the table.
+      constexpr std::int64_t kTags = std::int64_t{1} << 40;
+      if (p.at("slots_per_thread") >= kTags ||
+          p.at("rounds") > (kTags - 1 - p.at("slots_per_thread")) /
+                               p.at("replacements_per_round"))
+        return "slots_per_thread + rounds * replacements_per_round is not "
+               "below 2^40";
       return "";
     },
 });

@@ -21,18 +21,23 @@
 // just before its allocation to just after its free, on the steady clock
 // (allocation, fill, queueing, verification, free: what a message costs end
 // to end, including the time it waits in the queue).
-// Checks itself: each message is filled with the pattern of its request tag
-// and verified by the consumer before the free; a NULL or a changed byte
-// fails the cell. Live bytes: cross_thread_live.h, published by consumer 0 of
-// each pipeline at its first message and every 64th, before it frees it.
+// Writes: the first `write_bytes` of each message (default 64: a message's
+// header, its type, length and routing fields, and the start of its body;
+// the body's remaining bytes arrive from the network or a file in a real
+// pipeline and are no cost of allocation).
+// Checks itself: a canary per message (block_check.h), checked by the
+// consumer before the free (every byte with --verify full); a NULL or a
+// changed byte fails the cell. Live bytes: cross_thread_live.h, published by
+// consumer 0 of each pipeline at its first message and every 64th, before it
+// frees it.
 #include <atomic>
 #include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "workloads/block_check.h"
 #include "workloads/bounded_queue.h"
+#include "workloads/checked_block.h"
 #include "workloads/clock.h"
 #include "workloads/cross_thread_live.h"
 #include "workloads/rng.h"
@@ -50,7 +55,8 @@ class ProducerConsumer {
         consumers_(static_cast<int>(config.Get("consumers"))),
         queue_depth_(config.GetSize("queue_depth")),
         latency_every_(config.GetSize("latency_every")),
-        sizes_(static_cast<std::size_t>(pipelines_ * producers_)) {
+        sizes_(static_cast<std::size_t>(pipelines_ * producers_)),
+        writer_(config.verify, config.GetSize("write_bytes")) {
     const std::size_t messages = config.GetSize("messages");
     const std::uint64_t min_size = config.GetSize("min_size_bytes");
     const std::uint64_t max_size = config.GetSize("max_size_bytes");
@@ -65,6 +71,22 @@ class ProducerConsumer {
   }
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }
+
+  void Prepare(RunContext&) {
+    // Each consumer's latency samples, written once so they are resident.
+    const std::size_t samples = sizes_[0].size() *
+                                    static_cast<std::size_t>(producers_) /
+                                    latency_every_ +
+                                1;
+    latencies_.assign(static_cast<std::size_t>(pipelines_),
+                      std::vector<std::vector<std::int64_t>>(
+                          static_cast<std::size_t>(consumers_)));
+    for (auto& pipeline : latencies_)
+      for (auto& l : pipeline) {
+        l.assign(samples, 0);
+        l.clear();
+      }
+  }
 
   template <Heap H>
   void Run(RunContext& ctx) {
@@ -94,12 +116,7 @@ class ProducerConsumer {
     // (a heap that accepts cross-thread frees sends it home).
     std::vector<H> heaps(static_cast<std::size_t>(producers_ + consumers_));
     CrossThreadLive live(producers_ + consumers_);
-    std::vector<std::vector<std::int64_t>> latencies(
-        static_cast<std::size_t>(consumers_));
-    for (auto& l : latencies)
-      l.reserve(sizes_[0].size() * static_cast<std::size_t>(producers_) /
-                    latency_every_ +
-                1);
+    auto& latencies = latencies_[static_cast<std::size_t>(t)];
     std::atomic<int> producers_left{producers_};
     auto stop = [&ctx] { return ctx.failed(); };
 
@@ -115,12 +132,11 @@ class ProducerConsumer {
         const std::int64_t start = timed ? NowNs() : 0;
         Message m{heap.Allocate(sizes[i], alignof(std::max_align_t)), sizes[i],
                   static_cast<std::uint32_t>(p), tag_base | i, start};
-        if (m.p == nullptr) {
-          ctx.Fail("allocation of " + std::to_string(m.size) +
-                   " bytes returned NULL");
+        if (m.p == nullptr) [[unlikely]] {
+          FailNull(ctx, m.size);
           return;
         }
-        FillBlock(m.p, m.size, m.tag);
+        writer_.Write(m.p, m.size, m.tag);
         live.Add(p, m.size);
         if (!queue.Push(m, stop)) return;
       }
@@ -135,10 +151,8 @@ class ProducerConsumer {
       const int counter = producers_ + c;
       std::size_t received = 0;
       for (Message m; queue.Pop(m, stop) && m.producer != kEnd;) {
-        if (!CheckBlock(m.p, m.size, m.tag)) {
-          ctx.Fail("message of " + std::to_string(m.size) + " bytes (request " +
-                   std::to_string(m.tag) +
-                   ") was changed between producer and consumer");
+        if (!writer_.Check(m.p, m.size, m.tag)) [[unlikely]] {
+          FailChanged(ctx, m.size, m.tag, "between producer and consumer");
           return;
         }
         // Published while this message is still live (the first and every
@@ -167,6 +181,9 @@ class ProducerConsumer {
   std::size_t queue_depth_;
   std::size_t latency_every_;
   std::vector<std::vector<std::uint32_t>> sizes_;  // per pipeline and producer
+  BlockWriter writer_;
+  // Per pipeline and consumer, from Prepare.
+  std::vector<std::vector<std::vector<std::int64_t>>> latencies_;
   RequestHash hash_;
 };
 
@@ -186,6 +203,8 @@ const bool kRegistered = RegisterWorkload<ProducerConsumer>({
              256, 256, 2},
             {"latency_every", "time every k-th message of a producer", 16, 16,
              16, 1},
+            {"write_bytes", "bytes written from each message's start", 64, 64,
+             64, 0},
         },
     .heaps = {HeapKind::kMalloc, HeapKind::kSlabMt},
     .max_threads = 64,

@@ -56,11 +56,18 @@ class RunContext {
   std::int64_t Ops() const;
 
   // Latency samples of thread `t` in nanoseconds: every k-th operation, every
-  // frame, every message. Reserve before the timed region.
+  // frame, every message. Reserve before the timed region (ReserveLatencies).
   std::vector<std::int64_t>& Latencies(int t) {
     return slots_[static_cast<std::size_t>(t)].latencies_ns;
   }
   std::vector<std::int64_t> AllLatencies() const;
+  // Room for `samples` latencies of thread `t`, written once so that its
+  // pages are resident: call from the workload's Prepare (untimed).
+  void ReserveLatencies(int t, std::size_t samples) {
+    auto& l = slots_[static_cast<std::size_t>(t)].latencies_ns;
+    l.assign(samples, 0);
+    l.clear();
+  }
 
   // Extra per-run figures a workload reports (bytes parsed, frames, ...).
   // Call outside the timed loop or from one thread at a time.

@@ -13,8 +13,12 @@
 // On arena and pmr-monotonic a batch is dropped by resetting the heap; slab
 // and pmr-pool get each object back.
 // Parameters: see kParams. ops counts objects allocated (and freed).
-// Checks itself: every object holds the pattern of its request tag and is
-// verified before it is freed (or before its batch is reset).
+// Writes: what the original's constructors write, every object in full
+// (threadtest allocates arrays of a two-int class whose constructor sets both
+// fields; at the default 8 bytes that is one object, all of it): the first
+// `object_size_bytes` bytes, with the canary (block_check.h).
+// Checks itself: the canary, before the free or the batch's reset (every byte
+// with --verify full).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,7 +38,8 @@ class Threadtest {
       : threads_(config.threads),
         batches_(config.GetSize("batches")),
         objects_(config.GetSize("objects_per_batch")),
-        size_(config.GetSize("object_size_bytes")) {
+        size_(config.GetSize("object_size_bytes")),
+        writer_(config.verify, size_) {
     // Every request is the same: the trace is its shape.
     for (std::uint64_t word :
          {static_cast<std::uint64_t>(threads_), std::uint64_t{batches_},
@@ -43,6 +48,11 @@ class Threadtest {
   }
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }
+
+  void Prepare(RunContext&) {
+    batches_of_.assign(static_cast<std::size_t>(threads_),
+                       std::vector<CheckedBlock>(objects_));
+  }
 
   template <Heap H>
   void Run(RunContext& ctx) {
@@ -53,7 +63,7 @@ class Threadtest {
   template <Heap H>
   void RunThread(RunContext& ctx, int t) {
     H heap;
-    std::vector<CheckedBlock> batch(objects_);
+    std::vector<CheckedBlock>& batch = batches_of_[static_cast<std::size_t>(t)];
     std::uint64_t tag = static_cast<std::uint64_t>(t) << 48;
     // Live bytes change once per batch, the same for every heap (per-object
     // accounting would be paid only by the heaps that free one by one).
@@ -61,13 +71,14 @@ class Threadtest {
     for (std::size_t round = 0; round < batches_; ++round) {
       if (ctx.failed()) return;
       for (auto& b : batch)
-        if (!AllocateChecked(heap, ctx, kNoLiveAccounting, b, size_, tag++))
+        if (!AllocateChecked(heap, ctx, writer_, kNoLiveAccounting, b, size_,
+                             tag++))
           return;
       ctx.AddLive(t, batch_bytes);
       for (auto& b : batch) {
         if constexpr (kReleasesInBulk<H>) {
-          if (!VerifyChecked(ctx, b)) return;
-        } else if (!FreeChecked(heap, ctx, kNoLiveAccounting, b)) {
+          if (!VerifyChecked(ctx, writer_, b)) return;
+        } else if (!FreeChecked(heap, ctx, writer_, kNoLiveAccounting, b)) {
           return;
         }
       }
@@ -81,6 +92,8 @@ class Threadtest {
   std::size_t batches_;
   std::size_t objects_;
   std::size_t size_;
+  BlockWriter writer_;
+  std::vector<std::vector<CheckedBlock>> batches_of_;  // per thread
   RequestHash hash_;
 };
 
@@ -90,7 +103,7 @@ const bool kRegistered = RegisterWorkload<Threadtest>({
                "then frees it",
     .params =
         {
-            {"batches", "batches per thread", 50, 1000, 10000, 1},
+            {"batches", "batches per thread", 50, 2500, 10000, 1},
             {"objects_per_batch", "objects allocated, then freed, per batch",
              10000, 10000, 10000, 1},
             {"object_size_bytes", "size of every object", 8, 8, 8, 1},

@@ -3,6 +3,7 @@
 // A workload is one workloads/<name>.cc: a class W with
 //   explicit W(const WorkloadConfig& config);  // untimed: generate the trace
 //   std::uint64_t RequestChecksum() const;     // of the generated requests
+//   void Prepare(RunContext& ctx);  // optional, untimed: size its tables
 //   template <Heap H> void Run(RunContext& ctx);  // timed: replay on heap H
 // and one line that registers it with its name, parameters and heaps:
 //   const bool kRegistered = RegisterWorkload<W>({...});
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "allocators/heaps.h"
+#include "workloads/block_check.h"
 #include "workloads/run_context.h"
 
 namespace allocmark {
@@ -46,6 +48,8 @@ struct WorkloadConfig {
   Params params;
   int threads = 1;
   std::uint64_t seed = 1;
+  // How blocks are checked (block_check.h): the canary, or every byte.
+  BlockVerify verify = BlockVerify::kCanary;
 
   // The value of a declared parameter; aborts on an undeclared name, which is
   // a programming error in the workload.
@@ -59,6 +63,11 @@ class WorkloadInstance {
  public:
   virtual ~WorkloadInstance() = default;
   virtual std::uint64_t RequestChecksum() const = 0;
+  // Untimed, once, after construction and before Run, with the context Run
+  // will get: sizes and touches the per-thread state the timed region writes
+  // (tables of live blocks, latency buffers), so that it is resident before
+  // the baseline RSS is read and no measure counts it as the heap's.
+  virtual void Prepare(RunContext& /*ctx*/) {}
   // Runs the timed part on `heap`; failures go to ctx.Fail().
   virtual void Run(HeapKind heap, RunContext& ctx) = 0;
 };
@@ -69,6 +78,9 @@ struct WorkloadInfo {
   std::vector<ParamSpec> params;
   std::vector<HeapKind> heaps;  // the heaps the pattern makes sense on
   int max_threads = 1;          // 1: single-threaded; larger: accepts T threads
+  // The pattern's effect needs two threads or more (false sharing): its
+  // default thread counts never stop at 1.
+  bool needs_threads = false;
   // The name of the workload's main rate ("ops", "messages", "frames", ...).
   std::string ops_unit = "ops";
   // Relative cost of one cell at the quick profile (1: about a second), used
@@ -93,6 +105,9 @@ bool RegisterWorkload(WorkloadInfo info) {
     explicit Instance(const WorkloadConfig& config) : workload(config) {}
     std::uint64_t RequestChecksum() const override {
       return workload.RequestChecksum();
+    }
+    void Prepare(RunContext& ctx) override {
+      if constexpr (requires { workload.Prepare(ctx); }) workload.Prepare(ctx);
     }
     void Run(HeapKind heap, RunContext& ctx) override {
       if (!WithHeap(heap, [&]<Heap H>() { workload.template Run<H>(ctx); }))

@@ -19,8 +19,10 @@
 // Heaps: malloc and slab-mt (heaps that accept cross-thread frees).
 // Parameters: see kParams. ops counts blocks (allocated on one thread, freed
 // on the other).
-// Checks itself: each block holds the pattern of its request tag, verified by
-// the freeing thread. Live bytes: cross_thread_live.h, published by the
+// Writes: what xmalloc-test writes into each new block, its first
+// min(size, 128) bytes (a memset), with the canary (block_check.h).
+// Checks itself: the canary, checked by the freeing thread (every byte with
+// --verify full). Live bytes: cross_thread_live.h, published by the
 // freeing thread before and after it frees each batch.
 #include <atomic>
 #include <cstdint>
@@ -29,8 +31,8 @@
 #include <thread>
 #include <vector>
 
-#include "workloads/block_check.h"
 #include "workloads/bounded_queue.h"
+#include "workloads/checked_block.h"
 #include "workloads/cross_thread_live.h"
 #include "workloads/rng.h"
 #include "workloads/thread_group.h"
@@ -45,6 +47,7 @@ class Xmalloc {
       : pairs_(config.threads),
         batch_blocks_(config.GetSize("batch_blocks")),
         ring_batches_(config.GetSize("ring_batches")),
+        writer_(config.verify, 128),
         sizes_(static_cast<std::size_t>(pairs_)) {
     const std::size_t blocks = config.GetSize("batches") * batch_blocks_;
     const std::uint64_t min_size = config.GetSize("min_size_bytes");
@@ -104,10 +107,8 @@ class Xmalloc {
         std::int64_t freed = 0;
         for (std::size_t i = 0; i < batch_blocks_; ++i) {
           const std::uint64_t tag = tag_base | (n * batch_blocks_ + i);
-          if (!CheckBlock(batch[i].p, batch[i].size, tag)) {
-            ctx.Fail("block of " + std::to_string(batch[i].size) +
-                     " bytes (request " + std::to_string(tag) +
-                     ") was changed between the threads");
+          if (!writer_.Check(batch[i].p, batch[i].size, tag)) [[unlikely]] {
+            FailChanged(ctx, batch[i].size, tag, "between the threads");
             return;
           }
           heap.Deallocate(batch[i].p, batch[i].size, alignof(std::max_align_t));
@@ -128,13 +129,12 @@ class Xmalloc {
         const std::size_t k = n * batch_blocks_ + i;
         batch[i] = {alloc_heap.Allocate(sizes[k], alignof(std::max_align_t)),
                     sizes[k]};
-        if (batch[i].p == nullptr) {
-          ctx.Fail("allocation of " + std::to_string(sizes[k]) +
-                   " bytes returned NULL");
+        if (batch[i].p == nullptr) [[unlikely]] {
+          FailNull(ctx, sizes[k]);
           ok = false;
           break;
         }
-        FillBlock(batch[i].p, sizes[k], tag_base | k);
+        writer_.Write(batch[i].p, sizes[k], tag_base | k);
         allocated += sizes[k];
       }
       if (!ok) break;
@@ -149,6 +149,7 @@ class Xmalloc {
   int pairs_;
   std::size_t batch_blocks_;
   std::size_t ring_batches_;
+  BlockWriter writer_;
   std::vector<std::vector<std::uint32_t>> sizes_;  // per pair
   RequestHash hash_;
 };
@@ -175,6 +176,10 @@ const bool kRegistered = RegisterWorkload<Xmalloc>({
       if (p.at("max_size_bytes") > UINT32_MAX)
         return "max_size_bytes is above 4 GiB";
       if (p.at("ring_batches") > 1 << 20) return "ring_batches is above 2^20";
+      // A request's tag is its pair's index << 40 | its index in the pair.
+      if (p.at("batches") >
+          ((std::int64_t{1} << 40) - 1) / p.at("batch_blocks"))
+        return "batches * batch_blocks is not below 2^40";
       return "";
     },
 });

@@ -33,7 +33,9 @@ CRASHES = r"^killed by SIG(ABRT|SEGV|BUS)$"
 RACING_WRITERS = {"cache_scratch", "cache_thrash"}
 # Not the program_* workloads: they measure other programs, into which the
 # fault library is preloaded too; their failures are those programs'.
-SMOKE = ["--profile", "smoke", "--heaps", "malloc", "--workloads", "^(?!program_)"]
+# Every byte verified (--verify full): a flipped byte anywhere in a block must
+# be caught, not only one at the canary's two words.
+SMOKE = ["--profile", "smoke", "--heaps", "malloc", "--workloads", "^(?!program_)", "--verify", "full"]
 
 
 def test_every_fault_library_is_built():
@@ -107,6 +109,22 @@ def test_a_misbehaving_allocator_fails_every_cell_it_touched_with_its_reason(res
     # corruptions must be caught.
     assert len(met) * 2 > len({(c["workload"], c["threads"]) for c in cells})
     assert len(undetected) <= 1, f"corruption went unnoticed in {undetected}"
+
+
+@pytest.mark.parametrize("workload", ["churn", "larson", "xmalloc"])
+def test_the_default_canary_catches_an_allocator_that_hands_out_a_live_block(results, workload):
+    # Two live blocks sharing memory: the second one's canary overwrites the
+    # first's, which its check before the free sees, without --verify full.
+    library = FAULT_DIR / "libfault_overlap.so"
+    proc = run_allocmark("run", "--profile", "smoke", "--workloads", f"^{workload}$", "--heaps", "malloc",
+                         "--threads", "1", "--allocators", "overlap", "--allocator", f"overlap={library}",
+                         "--out", results, "--run-id", workload)
+    assert proc.returncode == 1, proc.stderr
+    run, cells = read_run(results / workload)
+    assert run["matrix"]["verify"] == "canary"
+    assert [c["status"] for c in cells] == ["failed"], cells
+    assert_unmeasured(cells[0])
+    assert "was changed" in cells[0]["error"], cells[0]["error"]
 
 
 def test_a_short_memory_peak_between_two_polls_still_fails_the_cell(results):

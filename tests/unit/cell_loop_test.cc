@@ -83,10 +83,10 @@ TEST_F(CellLoopTest, CellOfAnAllocatorTheRunDidNotResolveDiesWithACheck) {
   std::vector<AllocatorChoice> allocators;  // glibc was not resolved either
   std::set<std::string> done;
   std::vector<nlohmann::json> rows;
-  EXPECT_DEATH(RunCells(cells, allocators, CellRunOptions{}, store, false, "",
-                        done, rows),
-               "cell_loop\\.cc:[0-9]+: check failed: .*: cell "
-               "churn-t1-malloc-glibc-r0 names allocator 'hoard'");
+  EXPECT_DEATH(
+      RunCells(cells, allocators, CellRunOptions{}, store, {}, "", done, rows),
+      "cell_loop\\.cc:[0-9]+: check failed: .*: cell "
+      "churn-t1-malloc-glibc-r0 names allocator 'hoard'");
 }
 
 }  // namespace
