@@ -161,6 +161,12 @@ RunStore RunStore::Create(const fs::path& results_root,
                           const std::string& run_id) {
   fs::path dir = results_root / run_id;
   std::error_code ec;
+  // A second run under the same id would mix its cells into the first's.
+  if (fs::exists(dir / "run.json", ec) || fs::exists(dir / "cells.jsonl", ec))
+    throw UsageError(dir.string() +
+                     " already holds a run: choose another --run-id, or "
+                     "continue it with --resume " +
+                     dir.string());
   fs::create_directories(dir / "timeseries", ec);
   if (!ec) fs::create_directories(dir / "logs", ec);
   if (ec)

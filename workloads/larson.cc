@@ -4,26 +4,33 @@
 // objects and keep replacing random ones (free the old object, allocate one of
 // a random size), with threads that come and go and hand their tables to
 // their successors, so objects allocated by one thread are freed by another,
-// possibly after the first has exited. Written from the description in P.-A.
+// often after the first has exited. Written from the description in P.-A.
 // Larson and M. Krishnan, "Memory allocation for long-running server
-// applications", ISMM 1998: T threads, each with `slots_per_thread` slots,
-// replacing random slots with blocks of uniform random size in
-// [min_size_bytes, max_size_bytes]; a thread that finishes its share of a
-// round exits and a new thread takes over its table. Here the run is a fixed
-// amount of work rather than a fixed time: `rounds` rounds of
-// `replacements_per_round` replacements per thread, each round on T newly
-// created threads, and in round r thread i takes table (i + r) mod T, so a
-// table passes to a different thread every round when T > 1.
-// Does not model: the original's timed sleep between thread generations, or
-// per-request work; heap = malloc (and heaps that accept cross-thread frees):
-// a table's blocks are freed on threads that did not allocate them.
-// Parameters: see kParams. ops counts replacements (one free, one allocation).
+// applications", ISMM 1998, and the structure of its benchmark program as the
+// allocator suites run it (larson 5 8 1000 5000 100 4141 T):
+//   - warm-up, on the calling thread: every table's `slots_per_thread` blocks
+//     are allocated there, shuffled across all the tables, and then 4 x (all
+//     slots) random replacements are made, so each worker starts with blocks
+//     another thread allocated;
+//   - T chains of threads, one per table: a thread makes
+//     `replacements_per_round` replacements of random slots with blocks of
+//     uniform random size in [min_size_bytes, max_size_bytes], then starts its
+//     successor on the same table and exits (the successor starts before its
+//     predecessor has exited, as in the original), `rounds` generations in all.
+// Here the run is a fixed amount of work rather than a fixed time (the
+// original counts replacements in 5 s), so that every allocator meets the
+// same requests; ops counts the workers' replacements.
+// Does not model: per-request work. Heaps: malloc (and heaps that accept
+// cross-thread frees): a table's blocks are freed on threads that did not
+// allocate them.
+// Parameters: see kParams.
 // Writes: what the original writes into each new block, its first two bytes
 // (larson.cpp's "write something" after each allocation), as the canary's
 // first word, plus the canary's last word (block_check.h).
 // Checks itself: the canary, before the free (every byte with --verify full).
-// Live bytes: a thread accounts for the table it holds (added when it takes the
-// table, removed when it hands it on).
+// Live bytes: the warm-up's on the calling thread's slot, then each chain's
+// table on the chain's slot.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -47,10 +54,28 @@ class Larson {
         tables_(static_cast<std::size_t>(threads_)) {
     const std::uint64_t min_size = config.GetSize("min_size_bytes");
     const std::uint64_t max_size = config.GetSize("max_size_bytes");
+    const std::size_t all_slots = slots_ * tables_.size();
+    Rng warm_rng(config.seed * 1000003 + tables_.size());
+    // The warm-up: sizes of every initial block, the shuffle, then 4 x
+    // all_slots replacements (slot, size).
+    warm_size_.resize(all_slots + 4 * all_slots);
+    for (auto& size : warm_size_) {
+      size = static_cast<std::uint32_t>(warm_rng.Uniform(min_size, max_size));
+      hash_.Add(size);
+    }
+    warm_order_.resize(all_slots);
+    for (std::uint32_t i = 0; i < all_slots; ++i) warm_order_[i] = i;
+    for (std::size_t i = all_slots; i > 1; --i)
+      std::swap(warm_order_[i - 1], warm_order_[warm_rng.Below(i)]);
+    warm_slot_.resize(4 * all_slots);
+    for (auto& slot : warm_slot_) {
+      slot = static_cast<std::uint32_t>(warm_rng.Below(all_slots));
+      hash_.Add(slot);
+    }
     for (std::size_t a = 0; a < tables_.size(); ++a) {
       Rng rng(config.seed * 1000003 + a);
       Table& table = tables_[a];
-      table.size.resize(slots_ + rounds_ * replacements_);
+      table.size.resize(rounds_ * replacements_);
       table.slot.resize(rounds_ * replacements_);
       for (auto& size : table.size) {
         size = static_cast<std::uint32_t>(rng.Uniform(min_size, max_size));
@@ -66,7 +91,9 @@ class Larson {
   std::uint64_t RequestChecksum() const { return hash_.value(); }
 
   void Prepare(RunContext&) {
-    blocks_.assign(tables_.size(), std::vector<CheckedBlock>(slots_));
+    blocks_.assign(tables_.size() * slots_, CheckedBlock{});
+    generations_.resize(tables_.size());
+    for (auto& chain : generations_) chain = std::vector<std::thread>(rounds_);
   }
 
   template <Heap H>
@@ -75,63 +102,93 @@ class Larson {
       ctx.Fail(std::string("larson frees blocks on other threads; heap '") +
                H::kName + "' does not accept that");
     } else {
-      auto& blocks = blocks_;
-      for (std::size_t round = 0; round < rounds_ && !ctx.failed(); ++round) {
-        std::vector<std::thread> threads;
-        for (int t = 0; t < threads_; ++t)
-          threads.emplace_back([&, t, round] {
-            std::size_t a =
-                (static_cast<std::size_t>(t) + round) % tables_.size();
-            RunRound<H>(ctx, t, round, a, blocks[a]);
-          });
-        for (auto& th : threads) th.join();
+      if (!WarmUp<H>(ctx)) return;
+      // Each chain's first generation; each generation starts the next.
+      for (std::size_t a = 0; a < tables_.size(); ++a)
+        generations_[a][0] =
+            std::thread([this, &ctx, a] { RunGeneration<H>(ctx, a, 0); });
+      // Generation g stores its successor at g + 1 before it returns, so once
+      // g is joined, g + 1 is there (or, after a failure, nothing is).
+      for (auto& chain : generations_)
+        for (std::thread& generation : chain)
+          if (generation.joinable()) generation.join();
+      for (std::size_t a = 0; a < tables_.size(); ++a) {
+        ctx.AddOps(static_cast<int>(a),
+                   static_cast<std::int64_t>(rounds_ * replacements_));
       }
+      // The end: every block is freed on the calling thread (the chains
+      // have already taken their tables' bytes off their slots).
+      H heap;
+      for (auto& b : blocks_)
+        if (ctx.failed() ||
+            !FreeChecked(heap, ctx, writer_, kNoLiveAccounting, b))
+          return;
     }
   }
 
  private:
   struct Table {
-    std::vector<std::uint32_t>
-        size;  // slots initial sizes, then one per replacement
+    std::vector<std::uint32_t> size;  // one per replacement
     std::vector<std::uint32_t> slot;  // the slot each replacement replaces
   };
 
-  // Thread t's round: takes table a, replaces, and (in the last round) frees
-  // it.
+  // The calling thread allocates every table's blocks, shuffled across the
+  // tables, and replaces 4 x all of them at random. Returns false on failure.
   template <Heap H>
-  void RunRound(RunContext& ctx, int t, std::size_t round, std::size_t a,
-                std::vector<CheckedBlock>& blocks) {
-    const Table& table = tables_[a];
-    const std::uint64_t tag_base = static_cast<std::uint64_t>(a) << 40;
+  bool WarmUp(RunContext& ctx) {
     H heap;
-    std::int64_t held = 0;
-    if (round == 0) {
-      for (std::size_t i = 0; i < slots_; ++i)
-        if (!AllocateChecked(heap, ctx, writer_, t, blocks[i], table.size[i],
-                             tag_base | i))
-          return;
-    } else {
-      for (const auto& b : blocks) held += static_cast<std::int64_t>(b.size);
-      ctx.AddLive(t, held);
+    const std::size_t all = blocks_.size();
+    for (std::size_t i = 0; i < all; ++i)
+      if (!AllocateChecked(heap, ctx, writer_, 0, blocks_[warm_order_[i]],
+                           warm_size_[i], i))
+        return false;
+    for (std::size_t i = 0; i < warm_slot_.size(); ++i) {
+      CheckedBlock& b = blocks_[warm_slot_[i]];
+      if (!FreeChecked(heap, ctx, writer_, 0, b) ||
+          !AllocateChecked(heap, ctx, writer_, 0, b, warm_size_[all + i],
+                           all + i))
+        return false;
     }
-    const std::size_t first = round * replacements_;
+    // The tables go to the chains: their bytes leave this thread's slot.
+    std::int64_t held = 0;
+    for (const auto& b : blocks_) held += static_cast<std::int64_t>(b.size);
+    ctx.AddLive(0, -held);
+    return true;
+  }
+
+  // Generation `g` of chain `a`: replaces, then starts generation g + 1.
+  template <Heap H>
+  void RunGeneration(RunContext& ctx, std::size_t a, std::size_t g) {
+    const Table& table = tables_[a];
+    CheckedBlock* blocks = &blocks_[a * slots_];
+    const int slot = static_cast<int>(a);
+    const std::uint64_t tag_base = static_cast<std::uint64_t>(a + 1) << 40;
+    if (g == 0) {
+      std::int64_t held = 0;
+      for (std::size_t i = 0; i < slots_; ++i)
+        held += static_cast<std::int64_t>(blocks[i].size);
+      ctx.AddLive(slot, held);
+    }
+    H heap;
+    const std::size_t first = g * replacements_;
     for (std::size_t i = first; i < first + replacements_; ++i) {
       if (ctx.failed()) return;
       CheckedBlock& b = blocks[table.slot[i]];
-      if (!FreeChecked(heap, ctx, writer_, t, b) ||
-          !AllocateChecked(heap, ctx, writer_, t, b, table.size[slots_ + i],
-                           tag_base | (slots_ + i)))
+      if (!FreeChecked(heap, ctx, writer_, slot, b) ||
+          !AllocateChecked(heap, ctx, writer_, slot, b, table.size[i],
+                           tag_base | i))
         return;
     }
-    ctx.AddOps(t, static_cast<std::int64_t>(replacements_));
-    if (round + 1 == rounds_) {
-      for (auto& b : blocks)
-        if (!FreeChecked(heap, ctx, writer_, t, b)) return;
+    if (g + 1 == rounds_) {
+      // The chain's table goes back to the calling thread, which frees it.
+      std::int64_t held = 0;
+      for (std::size_t i = 0; i < slots_; ++i)
+        held += static_cast<std::int64_t>(blocks[i].size);
+      ctx.AddLive(slot, -held);
       return;
     }
-    held = 0;
-    for (const auto& b : blocks) held += static_cast<std::int64_t>(b.size);
-    ctx.AddLive(t, -held);  // handed on to the next round's thread
+    generations_[a][g + 1] =
+        std::thread([this, &ctx, a, g] { RunGeneration<H>(ctx, a, g + 1); });
   }
 
   int threads_;
@@ -140,7 +197,12 @@ class Larson {
   std::size_t replacements_;
   BlockWriter writer_;
   std::vector<Table> tables_;
-  std::vector<std::vector<CheckedBlock>> blocks_;  // per table, from Prepare
+  std::vector<std::uint32_t> warm_size_;   // initial blocks, then warm-up
+  std::vector<std::uint32_t> warm_order_;  // where initial block i goes
+  std::vector<std::uint32_t> warm_slot_;   // the warm-up's replacements
+  std::vector<CheckedBlock> blocks_;       // table a: [a * slots_, ...)
+  // Per table, the thread of each generation.
+  std::vector<std::vector<std::thread>> generations_;
   RequestHash hash_;
 };
 
@@ -154,9 +216,10 @@ const bool kRegistered = RegisterWorkload<Larson>({
              5000, 1},
             {"min_size_bytes", "smallest block", 8, 8, 8, 1},
             {"max_size_bytes", "largest block", 1000, 1000, 1000, 1},
-            {"rounds", "thread generations", 4, 20, 100, 1},
-            {"replacements_per_round", "replacements per thread and round",
-             5000, 400000, 400000, 1},
+            {"rounds", "thread generations per table", 4, 16, 100, 1},
+            {"replacements_per_round",
+             "replacements per generation (the original: 100 x slots)", 5000,
+             500000, 500000, 1},
         },
     .heaps = {HeapKind::kMalloc, HeapKind::kSlabMt},
     .max_threads = 256,
@@ -168,12 +231,13 @@ const bool kRegistered = RegisterWorkload<Larson>({
       if (p.at("max_size_bytes") > UINT32_MAX)
         return "max_size_bytes is above 4 GiB";
       // A request's tag is its table's index << 40 | its index in the table.
+      // A chain's tags are its table's index << 40 | its replacement's; the
+      // warm-up's 5 x (slots of up to 256 tables) are 32-bit indices.
       constexpr std::int64_t kTags = std::int64_t{1} << 40;
-      if (p.at("slots_per_thread") >= kTags ||
-          p.at("rounds") > (kTags - 1 - p.at("slots_per_thread")) /
-                               p.at("replacements_per_round"))
-        return "slots_per_thread + rounds * replacements_per_round is not "
-               "below 2^40";
+      if (p.at("rounds") > (kTags - 1) / p.at("replacements_per_round"))
+        return "rounds * replacements_per_round is not below 2^40";
+      if (p.at("slots_per_thread") > (std::int64_t{1} << 32) / (5 * 256))
+        return "slots_per_thread is above 2^32 / 1280";
       return "";
     },
 });

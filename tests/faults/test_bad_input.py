@@ -208,6 +208,13 @@ def test_resume_of_a_malformed_run_directory_is_refused(good_run, tmp_path, brea
     assert snapshot(run_dir) == before, "a refused resume changed the run directory"
 
 
+def test_a_new_run_under_the_id_of_an_existing_one_is_refused(good_run):
+    before = snapshot(good_run)
+    proc = run_allocmark("run", *TINY, "--out", good_run.parent, "--run-id", good_run.name)
+    assert_refused(proc, "already holds a run")
+    assert snapshot(good_run) == before, "a refused run changed the existing run"
+
+
 def test_resume_of_a_directory_that_does_not_exist_is_refused(tmp_path):
     assert_refused(run_allocmark("run", "--resume", tmp_path / "nope"), "is not a run directory")
 
