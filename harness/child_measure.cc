@@ -55,6 +55,8 @@ double Percentile(std::vector<std::int64_t>& values, double q) {
 
 namespace {
 
+constexpr std::int64_t kFragmentationMinLiveBytes = 1 << 20;
+
 double MonotonicSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -113,7 +115,11 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
       sampler.samples(), baseline_rss_bytes_, peak_rss, peak_live);
   // The headline: what the heap holds resident at its peak over what the
   // workload holds live at its peak, both above the baseline (#4).
-  if (jw.max_over_max) c["fragmentation"] = Counter(*jw.max_over_max);
+  // Below a mebibyte of live bytes the ratio says more about page
+  // granularity and the allocator's fixed start-up cost than about how it
+  // packs the heap, so no headline is given (the four measures stay).
+  if (jw.max_over_max && peak_live >= kFragmentationMinLiveBytes)
+    c["fragmentation"] = Counter(*jw.max_over_max);
   const std::pair<const char*, const std::optional<double>&> jw_counters[] = {
       {"frag_time_avg", jw.time_avg},
       {"frag_at_peak_live", jw.at_peak_live},

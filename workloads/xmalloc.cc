@@ -1,32 +1,38 @@
-// xmalloc: cross-thread free at a high rate, one side allocates, the other
-// frees.
+// xmalloc: cross-thread free at a high rate: threads that only allocate,
+// threads that only free.
 //
-// Models: the asymmetric hand-off at full speed: T allocating threads that
-// do nothing but allocate blocks of mixed sizes and pass them on in batches,
-// and T freeing threads that do nothing but free them. Every block dies on a
-// thread that never allocates, so an allocator with per-thread caches must
-// send it home (or leak it into the freeing thread's cache). Written from
-// the description of xmalloc-test (C. Lever and D. Boreham, "malloc()
-// Performance in a Multithreaded Linux Environment", USENIX 2000; later
-// versions as used by allocator benchmark suites: purely allocating and
-// purely freeing threads with objects migrating between them).
-// Threads: the cell's `threads` T is the number of allocator/freer pairs, so
-// a cell runs 2T threads; each pair passes batches of `batch_blocks` blocks
-// through a ring of `ring_batches` batches.
-// Differs from producer_consumer: no per-message latency or queue contention
-// between many threads, batches instead of single messages, and sizes mostly
-// small (log-uniform in [min_size_bytes, max_size_bytes]).
+// Models: the asymmetric hand-off at full speed: T allocating threads fill
+// batches of `batch_objects` blocks and push them onto one queue shared by
+// all; T freeing threads pop whichever batch comes and free every block in
+// it. Every block dies on a thread that never allocates, and on any of the
+// freeing threads, so an allocator with per-thread caches must send it home
+// (or leak it into the freeing thread's cache). Written from xmalloc-test
+// (C. Lever and D. Boreham, "malloc() Performance in a Multithreaded Linux
+// Environment", USENIX 2000; the version the allocator suites run as
+// `xmalloc-test -w T -t 5 -s 64`): a batch is itself a heap block holding
+// its blocks' addresses, allocated by the allocating thread and freed by the
+// freeing one; the queue holds at most `queue_batches` batches and the
+// allocating threads wait when it is full. Here each allocating thread makes
+// `batches` batches (a fixed amount of work rather than 5 s), so every
+// allocator meets the same requests. The queue is a lock-free ring rather
+// than the original's mutex-protected list, so that the hand-off costs the
+// same little under every allocator.
+// Sizes: every block `object_size_bytes` (the suites' -s 64), or with 0 the
+// original's mix: one of its 17 sizes from 8 to 2048 bytes, picked uniformly.
+// Threads: the cell's `threads` T is the number of allocating threads and of
+// freeing threads, so a cell runs 2T threads (as -w T does).
 // Heaps: malloc and slab-mt (heaps that accept cross-thread frees).
 // Parameters: see kParams. ops counts blocks (allocated on one thread, freed
-// on the other).
+// on another).
 // Writes: what xmalloc-test writes into each new block, its first
 // min(size, 128) bytes (a memset), with the canary (block_check.h).
 // Checks itself: the canary, checked by the freeing thread (every byte with
-// --verify full). Live bytes: cross_thread_live.h, published by the
-// freeing thread before and after it frees each batch.
+// --verify full). Live bytes: cross_thread_live.h, published by freeing
+// thread 0 before and after it frees each batch.
+#include <array>
 #include <atomic>
 #include <cstdint>
-#include <memory>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,22 +47,32 @@
 namespace allocmark {
 namespace {
 
+// xmalloc-test's sizes for -s -1.
+constexpr std::array<std::uint32_t, 17> kMixedSizes = {
+    8,   12,  16,  24,  32,  48,   64,   96,  128,
+    192, 256, 384, 512, 768, 1024, 1536, 2048};
+
 class Xmalloc {
  public:
   explicit Xmalloc(const WorkloadConfig& config)
-      : pairs_(config.threads),
-        batch_blocks_(config.GetSize("batch_blocks")),
-        ring_batches_(config.GetSize("ring_batches")),
+      : workers_(config.threads),
+        batches_(config.GetSize("batches")),
+        batch_objects_(config.GetSize("batch_objects")),
+        queue_batches_(config.GetSize("queue_batches")),
+        object_size_(
+            static_cast<std::uint32_t>(config.GetSize("object_size_bytes"))),
         writer_(config.verify, 128),
-        sizes_(static_cast<std::size_t>(pairs_)) {
-    const std::size_t blocks = config.GetSize("batches") * batch_blocks_;
-    const std::uint64_t min_size = config.GetSize("min_size_bytes");
-    const std::uint64_t max_size = config.GetSize("max_size_bytes");
+        sizes_(static_cast<std::size_t>(workers_)) {
+    for (std::uint64_t word :
+         {static_cast<std::uint64_t>(workers_), std::uint64_t{batches_},
+          std::uint64_t{batch_objects_}, std::uint64_t{object_size_}})
+      hash_.Add(word);
+    if (object_size_ != 0) return;
     for (std::size_t t = 0; t < sizes_.size(); ++t) {
       Rng rng(config.seed * 1000003 + t);
-      sizes_[t].resize(blocks);
+      sizes_[t].resize(batches_ * batch_objects_);
       for (auto& size : sizes_[t]) {
-        size = static_cast<std::uint32_t>(rng.LogUniform(min_size, max_size));
+        size = kMixedSizes[rng.Below(kMixedSizes.size())];
         hash_.Add(size);
       }
     }
@@ -70,116 +86,147 @@ class Xmalloc {
       ctx.Fail(std::string("xmalloc frees blocks on other threads; heap '") +
                H::kName + "' does not accept that");
     } else {
-      RunThreads(pairs_, [&](int t) { RunPair<H>(ctx, t); });
+      RunWorkers<H>(ctx);
     }
   }
 
  private:
-  struct Block {
-    void* p;
-    std::uint32_t size;
+  // A batch as the heap holds it: who made it, its number, its blocks.
+  struct Batch {
+    std::uint32_t worker;
+    std::uint32_t number;
+    void* objects[1];  // batch_objects_ of them
   };
+  static constexpr std::uint32_t kEnd = UINT32_MAX;
 
-  template <Heap H>
-  void RunPair(RunContext& ctx, int t) {
-    const auto& sizes = sizes_[static_cast<std::size_t>(t)];
-    const std::size_t batches = sizes.size() / batch_blocks_;
-    // Batch buffers cycle between the two threads: full ones to the freer,
-    // empty ones back; both queues carry buffer indices and never allocate.
-    std::vector<Block> buffers(ring_batches_ * batch_blocks_);
-    BoundedQueue<std::uint32_t> full(ring_batches_), empty(ring_batches_);
-    for (std::uint32_t i = 0; i < ring_batches_; ++i) empty.TryPush(i);
-    CrossThreadLive live(2);
-    H alloc_heap;
-    auto stop = [&ctx] { return ctx.failed(); };
-    const std::uint64_t tag_base = static_cast<std::uint64_t>(t) << 40;
-
-    std::thread freer([&] {
-      H heap;
-      for (std::size_t n = 0; n < batches; ++n) {
-        std::uint32_t buffer;
-        if (!full.Pop(buffer, stop)) return;
-        // Published while this batch is still live, and again once it is
-        // freed: the slot sees the peak even when the two threads alternate
-        // and no second batch is ever in flight.
-        live.Publish(ctx, t);
-        Block* batch = &buffers[buffer * batch_blocks_];
-        std::int64_t freed = 0;
-        for (std::size_t i = 0; i < batch_blocks_; ++i) {
-          const std::uint64_t tag = tag_base | (n * batch_blocks_ + i);
-          if (!writer_.Check(batch[i].p, batch[i].size, tag)) [[unlikely]] {
-            FailChanged(ctx, batch[i].size, tag, "between the threads");
-            return;
-          }
-          heap.Deallocate(batch[i].p, batch[i].size, alignof(std::max_align_t));
-          freed += batch[i].size;
-        }
-        live.Add(1, -freed);
-        live.Publish(ctx, t);
-        if (!empty.Push(buffer, stop)) return;
-      }
-    });
-    for (std::size_t n = 0; n < batches; ++n) {
-      std::uint32_t buffer;
-      if (!empty.Pop(buffer, stop)) break;
-      Block* batch = &buffers[buffer * batch_blocks_];
-      std::int64_t allocated = 0;
-      bool ok = true;
-      for (std::size_t i = 0; i < batch_blocks_ && ok; ++i) {
-        const std::size_t k = n * batch_blocks_ + i;
-        batch[i] = {alloc_heap.Allocate(sizes[k], alignof(std::max_align_t)),
-                    sizes[k]};
-        if (batch[i].p == nullptr) [[unlikely]] {
-          FailNull(ctx, sizes[k]);
-          ok = false;
-          break;
-        }
-        writer_.Write(batch[i].p, sizes[k], tag_base | k);
-        allocated += sizes[k];
-      }
-      if (!ok) break;
-      live.Add(0, allocated);
-      if (!full.Push(buffer, stop)) break;
-    }
-    freer.join();
-    live.Publish(ctx, t);
-    ctx.AddOps(t, static_cast<std::int64_t>(sizes.size()));
+  std::size_t BatchBytes() const {
+    return offsetof(Batch, objects) + batch_objects_ * sizeof(void*);
+  }
+  std::uint32_t SizeOf(std::uint32_t worker, std::size_t k) const {
+    return object_size_ != 0 ? object_size_ : sizes_[worker][k];
+  }
+  static std::uint64_t Tag(std::uint32_t worker, std::size_t k) {
+    return (static_cast<std::uint64_t>(worker) << 40) | k;
   }
 
-  int pairs_;
-  std::size_t batch_blocks_;
-  std::size_t ring_batches_;
+  template <Heap H>
+  void RunWorkers(RunContext& ctx) {
+    BoundedQueue<Batch*> queue(queue_batches_);
+    CrossThreadLive live(2 * workers_);
+    std::atomic<int> allocating{workers_};
+    auto stop = [&ctx] { return ctx.failed(); };
+    const std::size_t batch_bytes = BatchBytes();
+
+    auto allocate = [&](int w) {
+      H heap;
+      const auto worker = static_cast<std::uint32_t>(w);
+      for (std::size_t n = 0; n < batches_; ++n) {
+        auto* batch = static_cast<Batch*>(
+            heap.Allocate(batch_bytes, alignof(std::max_align_t)));
+        if (batch == nullptr) [[unlikely]] {
+          FailNull(ctx, batch_bytes);
+          break;
+        }
+        batch->worker = worker;
+        batch->number = static_cast<std::uint32_t>(n);
+        std::int64_t allocated = 0;
+        bool ok = true;
+        for (std::size_t i = 0; i < batch_objects_; ++i) {
+          const std::size_t k = n * batch_objects_ + i;
+          const std::uint32_t size = SizeOf(worker, k);
+          void* p = heap.Allocate(size, alignof(std::max_align_t));
+          if (p == nullptr) [[unlikely]] {
+            FailNull(ctx, size);
+            ok = false;
+            break;
+          }
+          writer_.Write(p, size, Tag(worker, k));
+          batch->objects[i] = p;
+          allocated += size;
+        }
+        if (!ok) break;
+        live.Add(w, allocated);
+        if (!queue.Push(batch, stop)) break;
+      }
+      // The last allocating thread tells every freeing thread to stop.
+      if (allocating.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        for (int f = 0; f < workers_; ++f)
+          if (!queue.Push(nullptr, stop)) return;
+    };
+
+    auto release = [&](int f) {
+      H heap;
+      const int counter = workers_ + f;
+      std::int64_t freed_objects = 0;
+      for (Batch* batch; queue.Pop(batch, stop) && batch != nullptr;) {
+        if (f == 0) live.Publish(ctx, 0);  // while this batch is live
+        std::int64_t freed = 0;
+        for (std::size_t i = 0; i < batch_objects_; ++i) {
+          const std::size_t k = batch->number * batch_objects_ + i;
+          const std::uint32_t size = SizeOf(batch->worker, k);
+          const std::uint64_t tag = Tag(batch->worker, k);
+          if (!writer_.Check(batch->objects[i], size, tag)) [[unlikely]] {
+            FailChanged(ctx, size, tag, "between the threads");
+            return;
+          }
+          heap.Deallocate(batch->objects[i], size, alignof(std::max_align_t));
+          freed += size;
+        }
+        heap.Deallocate(batch, batch_bytes, alignof(std::max_align_t));
+        live.Add(counter, -freed);
+        if (f == 0) live.Publish(ctx, 0);
+        freed_objects += static_cast<std::int64_t>(batch_objects_);
+      }
+      ctx.AddOps(f, freed_objects);
+    };
+
+    std::vector<std::thread> threads;
+    for (int f = 0; f < workers_; ++f) threads.emplace_back(release, f);
+    for (int w = 0; w < workers_; ++w) threads.emplace_back(allocate, w);
+    for (auto& t : threads) t.join();
+    live.Publish(ctx, 0);
+  }
+
+  int workers_;
+  std::size_t batches_;
+  std::size_t batch_objects_;
+  std::size_t queue_batches_;
+  std::uint32_t object_size_;  // 0: the original's mix of sizes
   BlockWriter writer_;
-  std::vector<std::vector<std::uint32_t>> sizes_;  // per pair
+  std::vector<std::vector<std::uint32_t>> sizes_;  // per worker, mixed only
   RequestHash hash_;
 };
 
 const bool kRegistered = RegisterWorkload<Xmalloc>({
     .name = "xmalloc",
     .summary = "xmalloc-test: allocating threads hand batches to purely "
-               "freeing threads",
+               "freeing threads through one queue",
     .params =
         {
-            {"batches", "batches per allocator thread", 200, 10000, 100000, 1},
-            {"batch_blocks", "blocks per batch", 100, 100, 100, 1},
-            {"ring_batches", "batches in flight between a pair", 16, 16, 16, 2},
-            {"min_size_bytes", "smallest block", 8, 8, 8, 1},
-            {"max_size_bytes", "largest block", 2048, 2048, 2048, 1},
+            {"batches", "batches per allocating thread", 10, 1000, 10000, 1},
+            {"batch_objects", "blocks per batch", 4096, 4096, 4096, 1},
+            {"queue_batches",
+             "batches the queue holds (rounded up to a power of two)", 100, 100,
+             100, 2},
+            {"object_size_bytes",
+             "size of every block (0: the original's mix, 8 to 2048)", 64, 64,
+             64, 0},
         },
     .heaps = {HeapKind::kMalloc, HeapKind::kSlabMt},
     .max_threads = 128,
     .ops_unit = "blocks",
     .cost_weight = 0.6,
     .check = [](const Params& p) -> std::string {
-      if (p.at("min_size_bytes") > p.at("max_size_bytes"))
-        return "min_size_bytes is above max_size_bytes";
-      if (p.at("max_size_bytes") > UINT32_MAX)
-        return "max_size_bytes is above 4 GiB";
-      if (p.at("ring_batches") > 1 << 20) return "ring_batches is above 2^20";
-      // A request's tag is its pair's index << 40 | its index in the pair.
+      if (p.at("object_size_bytes") > UINT32_MAX)
+        return "object_size_bytes is above 4 GiB";
+      if (p.at("queue_batches") > 1 << 20) return "queue_batches is above 2^20";
+      if (p.at("batch_objects") > 1 << 24) return "batch_objects is above 2^24";
+      // A block's tag is its worker << 40 | its index; batch numbers are 32
+      // bits.
+      if (p.at("batches") > UINT32_MAX) return "batches is above 2^32";
       if (p.at("batches") >
-          ((std::int64_t{1} << 40) - 1) / p.at("batch_blocks"))
-        return "batches * batch_blocks is not below 2^40";
+          ((std::int64_t{1} << 40) - 1) / p.at("batch_objects"))
+        return "batches * batch_objects is not below 2^40";
       return "";
     },
 });
