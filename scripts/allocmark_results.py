@@ -27,15 +27,29 @@ KNOWN_ALLOCATORS = ("glibc", "jemalloc", "tcmalloc", "mimalloc")
 KNOWN_HEAPS = ("malloc", "pmr-monotonic", "pmr-pool", "arena", "slab")
 
 # Per-cell figures of an ok row, all numbers, all optional (a workload that
-# samples no latency has no p50_ns, and a future harness may add more).
+# samples no latency has no p50_ns, only rep 0 of a --callgrind or --perf run
+# has instructions or a share, and a future harness may add more).
 METRICS = (
     "wall_s", "ops", "ops_per_s", "user_s", "sys_s", "page_faults",
     "major_page_faults", "peak_rss_bytes", "baseline_rss_bytes",
-    "peak_live_bytes", "fragmentation", "latency_samples", "p50_ns",
-    "p90_ns", "p99_ns", "p999_ns", "max_ns", "frag_time_avg",
-    "frag_at_peak_live", "frag_at_peak_rss", "frag_max_over_max",
-    "instructions_per_op",
+    "peak_live_bytes", "fragmentation", "process_rss_over_live",
+    "latency_samples", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns",
+    "frag_time_avg", "frag_at_peak_live", "frag_at_peak_rss",
+    "frag_max_over_max", "instructions", "instructions_per_op",
+    "allocator_instruction_share", "allocator_time_share", "perf_samples",
 )
+# Figures that are fractions of the timed region, between 0 and 1.
+SHARES = ("allocator_instruction_share", "allocator_time_share")
+# What a figure means, where a name alone would mislead; every chart, table
+# and comparison that shows one of these says this.
+MEANINGS = {
+    "fragmentation": "peak resident above baseline / peak live bytes",
+    "process_rss_over_live": "whole process's peak RSS / peak live bytes",
+    "allocator_instruction_share":
+        "share of the timed region's instructions in the allocator",
+    "allocator_time_share":
+        "share of the timed region's time in the allocator",
+}
 PERCENTILES = (("p50_ns", "p50"), ("p90_ns", "p90"), ("p99_ns", "p99"),
                ("p999_ns", "p99.9"), ("max_ns", "max"))
 _REQUIRED = (("cell_id", str), ("workload", str), ("threads", int),
@@ -44,7 +58,7 @@ _REQUIRED = (("cell_id", str), ("workload", str), ("threads", int),
 # Fields of a row that may be absent (or null); the scripts read them as these.
 _OPTIONAL = (("error", str), ("timeseries", str), ("log", str),
              ("allocator_proven", str), ("request_checksum", str),
-             ("seed", int))
+             ("seed", int), ("callgrind_error", str), ("perf_error", str))
 # run.json's fields the scripts read, or the harness reads back on --resume
 # and merge (it refuses the same kinds); absent or null is allowed. The values
 # inside ``environment`` are only shown, so any JSON value is taken as it is.
@@ -141,6 +155,17 @@ class Series:
         """The metric over the ok repetitions, missing ones left out."""
         return [c.metrics[metric] for c in self.ok_cells
                 if c.metrics.get(metric) is not None]
+
+    def median(self, metric):
+        """The median of the metric over the repetitions that have it, or
+        None when none has (a share is measured in rep 0 only)."""
+        values = sorted(self.values(metric))
+        if not values:
+            return None
+        middle = len(values) // 2
+        if len(values) % 2:
+            return values[middle]
+        return (values[middle - 1] + values[middle]) / 2
 
 
 def series_label(heap, allocator):
@@ -445,6 +470,11 @@ def _parse_cell(path, lineno, text):
         if metrics.get("ops_per_s", 1.0) <= 0:
             raise ResultError(path, f"'ops_per_s' is {row['ops_per_s']!r}; "
                               "an ok cell has a positive rate", line=lineno)
+        for name in SHARES:
+            if not 0 <= metrics.get(name, 0) <= 1:
+                raise ResultError(path, f"{name!r} is {row[name]!r}, not a "
+                                  "fraction between 0 and 1", line=lineno)
+        _read_old_fragmentation(metrics)
     counters = _numbers(row.get("counters"))
     stats = _numbers(row.get("allocator_stats"))
     return Cell(cell_id=row["cell_id"], workload=row["workload"],
@@ -453,6 +483,20 @@ def _parse_cell(path, lineno, text):
                 error=str(row.get("error") or ""), metrics=metrics,
                 counters=counters, allocator_stats=stats,
                 timeseries=str(row.get("timeseries") or ""), raw=row)
+
+
+def _read_old_fragmentation(metrics):
+    """Give the figures of a row written before ``process_rss_over_live``
+    existed their present names, in place. Such a row's ``fragmentation``
+    is the whole process's peak RSS over peak live bytes, what
+    ``process_rss_over_live`` is now; the headline is its
+    ``frag_max_over_max`` (absent when the series could not define it).
+    A present-day row always has ``process_rss_over_live``."""
+    if "process_rss_over_live" in metrics or "fragmentation" not in metrics:
+        return
+    metrics["process_rss_over_live"] = metrics.pop("fragmentation")
+    if "frag_max_over_max" in metrics:
+        metrics["fragmentation"] = metrics["frag_max_over_max"]
 
 
 def _is_number(value):

@@ -8,15 +8,27 @@ workload, params and thread count. The baseline is the process allocator
 series did not run or failed, the baseline allocator on the workload's first
 heap; where that too is missing, the workload has no baseline and ratios are
 None (charts then show absolute figures and say why).
+
+Fragmentation is the headline of results/README.md, peak resident above
+baseline / peak live bytes (``FRAGMENTATION_LABEL``); the allocator's shares
+of the timed region (``--callgrind``: instructions, ``--perf``: time) are
+measured in rep 0 only, so a row carries the one value, or None.
 """
 
 from dataclasses import dataclass, field
 
 import allocmark_stats as stats
-from allocmark_results import PERCENTILES, series_label
+from allocmark_results import MEANINGS, PERCENTILES, series_label
 
 DEFAULT_BASELINE = "glibc"
 DEFAULT_BASELINE_HEAP = "malloc"
+FRAGMENTATION_LABEL = MEANINGS["fragmentation"]
+# Below this share of the timed region in the allocator, a workload measures
+# its own code more than the allocator.
+LOW_SHARE = 0.5
+LOW_SHARE_NOTE = (f"Cells below {LOW_SHARE:.0%} in the allocator spend most "
+                  "of their time outside it: their ratios understate "
+                  "allocator differences.")
 
 
 @dataclass
@@ -33,6 +45,8 @@ class Row:
     peak_rss: object = None
     rss_ratio: float = None
     fragmentation: object = None
+    instruction_share: float = None
+    time_share: float = None
     latency: dict = field(default_factory=dict)
 
     @property
@@ -79,8 +93,9 @@ def _summary(series, metric):
 
 
 def _fragmentation(series):
-    """Summary of peak RSS / peak live bytes over the repetitions that know
-    their live bytes (a program run from outside reports 0: not measured)."""
+    """Summary of the headline fragmentation (peak resident above baseline
+    / peak live bytes) over the repetitions that know their live bytes (a
+    program run from outside reports 0: not measured)."""
     values = [c.metrics["fragmentation"] for c in series.ok_cells
               if c.metrics.get("fragmentation", 0) > 0
               and c.metrics.get("peak_live_bytes", 0) > 0]
@@ -101,6 +116,8 @@ def build_rows(run, baseline=DEFAULT_BASELINE,
         row.throughput = _summary(s, "ops_per_s")
         row.peak_rss = _summary(s, "peak_rss_bytes")
         row.fragmentation = _fragmentation(s)
+        row.instruction_share = s.median("allocator_instruction_share")
+        row.time_share = s.median("allocator_time_share")
         for metric, _ in PERCENTILES:
             summary = _summary(s, metric)
             if summary:
@@ -131,3 +148,14 @@ def baseline_label(row):
     if row.baseline is None:
         return None
     return series_label(row.baseline.heap, row.baseline.allocator)
+
+
+def has_shares(rows):
+    """True when some row has the allocator's share measured."""
+    return any(r.instruction_share is not None or r.time_share is not None
+               for r in rows)
+
+
+def format_share(value):
+    """A share as a whole percentage; "-" when not measured."""
+    return "-" if value is None else f"{value:.0%}"

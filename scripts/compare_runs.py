@@ -21,6 +21,12 @@ completely separated samples could not reach p < alpha (3 + 3 repetitions
 cannot: the smallest exact p is 0.10). A comparison is noisy when either side
 is noisy by allocmark_stats' rule or the ratio's interval is wider than +-10%.
 
+Where the runs measured it (allocmark run --callgrind, --perf), each
+comparison also gives the allocator's share of the timed region's
+instructions and time, of the compared series and of its baseline: a low
+share means the workload measures its own code more than the allocator, and
+the ratio understates the allocator's difference.
+
 --json prints a machine-readable document instead of the table (allocmark
 run --until-stable reads it, with --stable-target, from -o FILE). Exit
 status: 0, or 1 when --agreement finds a ratio that differs between the runs
@@ -40,10 +46,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import allocmark_results as results  # noqa: E402
 import allocmark_stats as stats  # noqa: E402
+from allocmark_tables import LOW_SHARE_NOTE  # noqa: E402
 
 ALPHA = 0.05
 HIGHER_IS_BETTER = ("ops_per_s", "ops")
 REMEDY = stats.NOISY_REMEDY + "; allocmark run --until-stable adds them"
+# The allocator's shares a comparison shows: (JSON key, table heading).
+SHARES = (("allocator_instruction_share", "instr."),
+          ("allocator_time_share", "time"))
 
 
 class UsageError(Exception):
@@ -52,12 +62,11 @@ class UsageError(Exception):
 
 def metric_values(series, metric):
     """The metric over the ok repetitions: from the results module's parsed
-    figures, or from the raw row for fields it does not list (frag_*,
-    instructions_per_op)."""
+    figures, or from the raw row for fields it does not list."""
     out = []
     for cell in series.ok_cells:
         value = cell.metrics.get(metric)
-        if value is None:
+        if value is None and metric not in results.METRICS:
             raw = cell.raw.get(metric)
             if isinstance(raw, (int, float)) and not isinstance(raw, bool) \
                     and math.isfinite(raw):
@@ -137,6 +146,18 @@ def describe(series):
             "heap": series.heap, "allocator": series.allocator}
 
 
+def shares(series, base):
+    """The allocator's shares of `series` (key) and of its baseline `base`
+    (key + "_baseline"), those measured only."""
+    out = {}
+    for key, _ in SHARES:
+        for name, s in ((key, series), (key + "_baseline", base)):
+            value = s.median(key)
+            if value is not None:
+                out[name] = value
+    return out
+
+
 def pick_baseline(run, requested, explicit):
     names = run.allocators
     if requested in names:
@@ -148,8 +169,9 @@ def pick_baseline(run, requested, explicit):
 
 
 def against_baseline(run, baseline, metric):
-    """(series, its values, the baseline's values) of `metric` for every
-    series of one run but the baseline's, per configuration."""
+    """(series, the baseline's series, its values, the baseline's values)
+    of `metric` for every series of one run but the baseline's, per
+    configuration."""
     by_config = {}
     for s in run.series():
         by_config.setdefault(config_key(s), []).append(s)
@@ -160,16 +182,17 @@ def against_baseline(run, baseline, metric):
         den = metric_values(base, metric)
         for s in group:
             if s is not base:
-                yield s, metric_values(s, metric), den
+                yield s, base, metric_values(s, metric), den
 
 
 def compare_allocators(run, baseline, metric, alpha):
     """Every allocator against `baseline`, per configuration of one run."""
     rows = []
-    for s, num, den in against_baseline(run, baseline, metric):
+    for s, base, num, den in against_baseline(run, baseline, metric):
         row = describe(s)
         row["baseline"] = baseline
         row.update(compare(num, den, metric, alpha))
+        row.update(shares(s, base))
         rows.append(row)
     return rows
 
@@ -186,6 +209,7 @@ def compare_two_runs(run_a, run_b, metric, alpha):
         row["baseline"] = f"{s.allocator} in {run_a.run_id}"
         row.update(compare(metric_values(s, metric),
                            metric_values(base, metric), metric, alpha))
+        row.update(shares(s, base))
         rows.append(row)
     if not rows:
         raise UsageError(f"{run_b.path}: no series in common with "
@@ -261,7 +285,7 @@ def ratio_values(run, baseline, metric):
     """{(workload, params, threads, heap, allocator): (values, baseline's
     values)} of `metric` in one run, for every allocator but the baseline."""
     return {config_key(s) + (s.allocator,): (num, den)
-            for s, num, den in against_baseline(run, baseline, metric)}
+            for s, _, num, den in against_baseline(run, baseline, metric)}
 
 
 def _row_key(row):
@@ -318,26 +342,48 @@ def label(row):
     return f"{name} t{row['threads']} {row['heap']}"
 
 
+def fmt_shares(row, key):
+    """`key`'s share of the compared series / of its baseline, as
+    percentages; "-" for a side not measured."""
+    return " / ".join(
+        "-" if row.get(name) is None else f"{row[name]:.0%}"
+        for name in (key, key + "_baseline"))
+
+
 def table(rows, metric, header):
+    with_shares = any(key in r or key + "_baseline" in r
+                      for r in rows for key, _ in SHARES)
+    share_heads = "".join(f" {f'in alloc. {head}':<17}"
+                          for _, head in SHARES) if with_shares else ""
     lines = [header,
              f"{'configuration':<34} {'allocator':<12} {'median':>11} "
-             f"{'baseline':>11} {'ratio [95% CI]':<26} {'p':>6} "
-             f"{'n':>5}  verdict"]
+             f"{'baseline':>11} {'ratio [95% CI]':<26}{share_heads} "
+             f"{'p':>6} {'n':>5}  verdict"]
     notes = []
     for r in rows:
         p = r.get("p_value")
         verdict = r["verdict"] + (" [noisy]" if r.get("noisy") else "")
+        share_cells = "".join(f" {fmt_shares(r, key):<17}"
+                              for key, _ in SHARES) if with_shares else ""
         lines.append(
             f"{label(r):<34} {r['allocator']:<12} "
             f"{fmt_num(r.get('median')):>11} "
-            f"{fmt_num(r.get('median_baseline')):>11} {fmt_ratio(r):<26} "
+            f"{fmt_num(r.get('median_baseline')):>11} {fmt_ratio(r):<26}"
+            f"{share_cells} "
             f"{'-' if p is None else f'{p:.3f}':>6} "
             f"{r['n']:>2}/{r['n_baseline']:<2}  {verdict}")
         if r.get("remedy") and r["remedy"] not in notes:
             notes.append(r["remedy"])
     direction = "higher" if metric in HIGHER_IS_BETTER else "lower"
-    lines.append(f"ratio = median / baseline median of {metric} "
+    meaning = results.MEANINGS.get(metric)
+    named = f"{metric} ({meaning})" if meaning else metric
+    lines.append(f"ratio = median / baseline median of {named} "
                  f"({direction} is better); p: two-sided Mann-Whitney U")
+    if with_shares:
+        lines.append("in alloc.: share of the timed region's instructions "
+                     "(--callgrind) and time (--perf) in the allocator, "
+                     "this series / its baseline (\"-\": not measured); "
+                     + LOW_SHARE_NOTE[0].lower() + LOW_SHARE_NOTE[1:])
     lines += [f"note: {n}" for n in notes]
     return "\n".join(lines) + "\n"
 

@@ -8,7 +8,11 @@ run.json, the overview first, a section per workload with a sortable table,
 and the warnings: the run's own, noisy series, failed cells with their
 reasons) and summary.md (a Markdown table to paste into an issue or a pull
 request). Failed series read "failed", never 0. Ratios are relative to
---baseline on --baseline-heap (glibc on malloc by default).
+--baseline on --baseline-heap (glibc on malloc by default). Fragmentation is
+the headline, peak resident above baseline / peak live bytes. Where the run
+measured it (`allocmark run --callgrind`, `--perf`), the tables give the
+allocator's share of the timed region's instructions and time beside the
+throughput ("-" where not measured).
 
 Bad input (no run directory, a malformed cells.jsonl line, a schema version
 these scripts do not know): one line on stderr, exit status 2.
@@ -133,16 +137,29 @@ def _cell(text, sort=None, cls=""):
 
 
 COLUMNS = ("heap", "threads", "allocator", "status", "n ok / n",
-           "throughput", "vs baseline", "95% CI", "peak RSS", "RSS vs base",
-           "peak RSS / live", "p99")
+           "throughput", "in allocator (instr.)", "in allocator (time)",
+           "vs baseline", "95% CI", "peak RSS", "RSS vs base",
+           "fragmentation", "p99")
+
+
+def _heading(column, unit):
+    if column == "throughput":
+        return f"throughput ({unit}/s)"
+    if column == "fragmentation":
+        return f"fragmentation ({tables.FRAGMENTATION_LABEL})"
+    return column
+
+
+def _share_cell(value):
+    return _cell(tables.format_share(value), "" if value is None else value)
 
 
 def _table(run, rows):
     unit = run.ops_unit(rows[0].series.workload)
     head = "".join(
         f'<th class="{"text" if i in (0, 2, 3) else ""}">'
-        f'{html.escape(c if c != "throughput" else f"throughput ({unit}/s)")}'
-        f"</th>" for i, c in enumerate(COLUMNS))
+        f"{html.escape(_heading(c, unit))}</th>"
+        for i, c in enumerate(COLUMNS))
     body = []
     for r in rows:
         s = r.series
@@ -167,6 +184,8 @@ def _table(run, rows):
             cells += [
                 _cell(_fmt(tp.median if tp else None, "rate"),
                       tp.median if tp else ""),
+                _share_cell(r.instruction_share),
+                _share_cell(r.time_share),
                 _cell(_fmt(r.speedup, "ratio"), r.speedup),
                 _cell(f"{ci[0]:.2f}–{ci[1]:.2f}" if ci else "",
                       ci[0] if ci else ""),
@@ -242,6 +261,19 @@ def _warnings(run, rows):
                      "</strong> (tables and charts say \"failed\", never 0):"
                      "<ul>" + "".join(f"<li>{x}</li>" for x in lines)
                      + "</ul>")
+    unmeasured = [c for c in run.cells if c.ok and (
+        c.raw.get("callgrind_error") or c.raw.get("perf_error"))]
+    if unmeasured:
+        lines = [esc(f"{c.cell_id}: " + "; ".join(
+            f"{tool}: {c.raw[key]}" for tool, key in (
+                ("callgrind", "callgrind_error"), ("perf", "perf_error"))
+            if c.raw.get(key))) for c in unmeasured]
+        items.append(
+            f"<strong>the allocator's share is not measured for "
+            f"{len(unmeasured)} cell{'s' * (len(unmeasured) != 1)}</strong> "
+            "(the tables say \"-\"):"
+            "<details><summary>why</summary><ul>"
+            + "".join(f"<li>{x}</li>" for x in lines) + "</ul></details>")
     noisy = [r for r in rows if r.noisy]
     if noisy:
         lines = []
@@ -326,6 +358,13 @@ def render_html(run, rows, charts, baseline):
     frag = [c for c in charts if c.kind == "fragmentation"]
     if frag:
         parts.append('<h2 id="fragmentation">Fragmentation</h2>')
+        parts.append(
+            f'<p class="note">Fragmentation: '
+            f"{html.escape(tables.FRAGMENTATION_LABEL)} (lower is better): "
+            "how far the resident set rose at its peak above its size when "
+            "the timed region began, over the most bytes the workload held "
+            "live at once. The process's own footprint is in the baseline "
+            "and left out.</p>")
         parts += [_img(c) for c in frag]
     for workload, wrows in tables.rows_by_workload(rows).items():
         w = wrows[0].series.workload
@@ -335,6 +374,12 @@ def render_html(run, rows, charts, baseline):
         if summary:
             parts.append(f'<p class="note">{html.escape(summary)}</p>')
         parts.append(_table(run, wrows))
+        if tables.has_shares(wrows):
+            parts.append(f'<p class="note">In allocator: the share of the '
+                         "timed region's instructions (callgrind) and time "
+                         "(perf samples) spent in the allocator or the "
+                         "in-process heap, in repetition 0. "
+                         f"{html.escape(tables.LOW_SHARE_NOTE)}</p>")
         for kind in ("throughput", "rss", "latency", "scaling"):
             for chart in by_kind.get((kind, workload), []):
                 parts.append(_img(chart))
@@ -359,18 +404,27 @@ def _geometric_means(rows):
                   len(g)) for key, g in groups.items()}
 
 
+SUMMARY_COLUMNS = ("workload", "threads", "heap", "allocator", "n",
+                   "throughput", "in allocator (instr.)",
+                   "in allocator (time)", "× baseline (95% CI)", "peak RSS",
+                   "× baseline", "fragmentation")
+
+
 def render_summary(run, rows, baseline):
     lines = [f"### allocmark run {run.run_id}", "",
              f"Medians over the repetitions; ratios relative to {baseline} "
-             "(throughput: higher is better; peak RSS: lower is better).", "",
-             "| workload | threads | heap | allocator | n | throughput | "
-             "× baseline (95% CI) | peak RSS | × baseline |",
-             "|---|---:|---|---|---:|---:|---:|---:|---:|"]
+             "(throughput: higher is better; peak RSS: lower is better). "
+             f"Fragmentation: {tables.FRAGMENTATION_LABEL} (lower is better). "
+             "In allocator: the share of the timed region's instructions "
+             "(`--callgrind`) and time (`--perf`) spent in the allocator or "
+             "the in-process heap, in repetition 0 (\"-\": not measured).",
+             "", "| " + " | ".join(SUMMARY_COLUMNS) + " |",
+             "|---|---:|---|---|" + "---:|" * (len(SUMMARY_COLUMNS) - 4)]
     for r in rows:
         s = r.series
         if r.failed:
             reason = (s.cells[0].error or "").replace("|", "\\|")[:80]
-            figures = f"{FAILED} | | {FAILED}: {reason} | |"
+            figures = f"{FAILED} | | | {FAILED}: {reason} | | |"
         else:
             tp = r.throughput
             unit = run.ops_unit(s.workload)
@@ -382,13 +436,19 @@ def render_summary(run, rows, baseline):
             figures = " | ".join([
                 f"{_fmt(tp.median, 'rate').strip()} {unit}/s{noisy}"
                 if tp else "",
+                tables.format_share(r.instruction_share),
+                tables.format_share(r.time_share),
                 speedup,
                 _fmt(r.peak_rss.median if r.peak_rss else None, "bytes"),
-                _fmt(r.rss_ratio, "ratio")])
+                _fmt(r.rss_ratio, "ratio"),
+                _fmt(r.fragmentation.median if r.fragmentation else None,
+                     "ratio")])
         lines.append(f"| {s.workload_label} | {s.threads} | {s.heap} | "
                      f"{s.allocator} | {r.n_ok}/{r.n_total} | {figures} |")
     if not rows:
-        lines.append("| (no cells) | | | | | | | | |")
+        lines.append("| (no cells) |" + " |" * (len(SUMMARY_COLUMNS) - 1))
+    if tables.has_shares(rows):
+        lines += ["", tables.LOW_SHARE_NOTE]
     means = _geometric_means(rows)
     if means:
         lines += ["", "Geometric mean of the ratios to the baseline over "

@@ -29,3 +29,8 @@ def smoke_run(tmp_path):
 @pytest.fixture
 def failed_run(tmp_path):
     return copy_run("run_failed_noisy", tmp_path)
+
+
+@pytest.fixture
+def shares_run(tmp_path):
+    return copy_run("run_shares", tmp_path)

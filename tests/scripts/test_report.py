@@ -32,7 +32,7 @@ def check_images(charts):
     return {p.stem for p in pngs}
 
 
-@pytest.mark.parametrize("name", ["smoke_run", "failed_run"])
+@pytest.mark.parametrize("name", ["smoke_run", "failed_run", "shares_run"])
 def test_report_renders_every_chart(name, request):
     run = request.getfixturevalue(name)
     proc = render(run)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import compare, need_allocmark, run_allocmark, write_run
+from conftest import ROOT, compare, need_allocmark, run_allocmark, write_run
 
 FAST = [100.0, 101.0, 102.0, 103.0, 104.0]
 SLOW = [50.0, 50.5, 51.0, 51.5, 52.0]
@@ -169,3 +169,73 @@ def test_allocmark_compare_bad_input(tmp_path):
     one_line_exit_2(run_allocmark("compare", tmp_path / "nope"), "no such run directory")
     run = write_run(tmp_path / "r", {("churn", "glibc"): SLOW}, schema_version=2)
     one_line_exit_2(run_allocmark("compare", run), "schema_version 2")
+
+
+DATA = ROOT / "tests" / "data"
+SHARES_RUN = DATA / "run_shares"  # shares in rep 0 of glibc and jemalloc
+OLD_RUN = DATA / "run_smoke"      # no shares, the old `fragmentation`
+
+
+def line_of(table, allocator):
+    (line,) = [text for text in table.splitlines()
+               if text.startswith("churn t1 malloc")
+               and f" {allocator} " in text]
+    return line
+
+
+def test_shares_beside_each_ratio():
+    table = compare(SHARES_RUN).stdout
+    assert "in alloc. instr." in table and "in alloc. time" in table
+    jemalloc = line_of(table, "jemalloc")
+    assert "61% / 42%" in jemalloc and "55% / 39%" in jemalloc
+    assert jemalloc.index("1.097") < jemalloc.index("61% / 42%")
+    tcmalloc = line_of(table, "tcmalloc")
+    assert "- / 42%" in tcmalloc and "- / 39%" in tcmalloc
+    assert "cells below 50% in the allocator spend most of their time " \
+        "outside it: their ratios understate allocator differences" in table
+    rows = {r["allocator"]: r for r in
+            json.loads(compare(SHARES_RUN, "--json").stdout)["comparisons"]}
+    assert rows["jemalloc"]["allocator_instruction_share"] == 0.6125
+    assert rows["jemalloc"]["allocator_instruction_share_baseline"] == 0.4213
+    assert rows["jemalloc"]["allocator_time_share"] == 0.5532
+    assert rows["jemalloc"]["allocator_time_share_baseline"] == 0.3871
+    assert "allocator_time_share" not in rows["tcmalloc"]
+    assert rows["tcmalloc"]["allocator_time_share_baseline"] == 0.3871
+
+
+def test_shares_of_two_runs_are_those_of_each_side():
+    doc = json.loads(compare(OLD_RUN, SHARES_RUN, "--json").stdout)
+    rows = {r["allocator"]: r for r in doc["comparisons"]}
+    assert set(rows) == {"glibc", "jemalloc", "tcmalloc"}
+    assert rows["glibc"]["allocator_instruction_share"] == 0.4213
+    assert "allocator_instruction_share_baseline" not in rows["glibc"]
+    doc = json.loads(compare(SHARES_RUN, OLD_RUN, "--json").stdout)
+    rows = {r["allocator"]: r for r in doc["comparisons"]}
+    assert rows["glibc"]["allocator_instruction_share_baseline"] == 0.4213
+    assert "allocator_instruction_share" not in rows["glibc"]
+    assert "- / 42%" in line_of(compare(SHARES_RUN, OLD_RUN).stdout, "glibc")
+    assert "42% / -" in line_of(compare(OLD_RUN, SHARES_RUN).stdout, "glibc")
+
+
+def test_no_share_columns_without_shares():
+    proc = compare(OLD_RUN)
+    assert proc.returncode == 0, proc.stderr
+    assert "jemalloc" in proc.stdout and "in alloc." not in proc.stdout
+    for row in json.loads(compare(OLD_RUN, "--json").stdout)["comparisons"]:
+        assert not [k for k in row if "share" in k], row
+
+
+def test_fragmentation_is_the_headline_and_says_so():
+    table = compare(SHARES_RUN, "--metric", "fragmentation").stdout
+    assert "median of fragmentation (peak resident above baseline / peak " \
+        "live bytes)" in table
+    # An old run's fragmentation is read as its frag_max_over_max.
+    doc = json.loads(compare(OLD_RUN, "--json", "--metric",
+                             "fragmentation").stdout)
+    row = next(r for r in doc["comparisons"] if r["workload"] == "churn"
+               and r["heap"] == "malloc" and r["allocator"] == "jemalloc")
+    rows = [json.loads(text) for text in (OLD_RUN / "cells.jsonl").open()]
+    glibc = [r["frag_max_over_max"] for r in rows
+             if r["cell_id"].startswith("churn-t1-malloc-glibc-")]
+    assert row["median_baseline"] == pytest.approx(sum(glibc) / 2)
+    assert row["median_baseline"] < 3
