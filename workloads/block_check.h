@@ -142,10 +142,27 @@ class BlockWriter {
       return;
     }
     auto* bytes = static_cast<unsigned char*>(p);
-    // The canary covers the first 8 bytes; a memset call only beyond that.
-    if (write_bytes_ > 8)
-      std::memset(bytes, static_cast<int>(tag & 0xff),
-                  std::min(size_bytes, write_bytes_));
+    // The canary covers the first 8 bytes. Beyond them, stores of a constant
+    // size, which compile to moves (a memset of a run-time length would be a
+    // call into the C library for every block).
+    const std::size_t n = std::min(size_bytes, write_bytes_);
+    if (n > 8) {
+      const int c = static_cast<int>(tag & 0xff);
+      // Two overlapping stores cover 9 to 2k bytes with k-byte moves.
+      if (n <= 16) {
+        std::memset(bytes + n - 8, c, 8);
+      } else if (n <= 32) {
+        std::memset(bytes, c, 16);
+        std::memset(bytes + n - 16, c, 16);
+      } else if (n <= 64) {
+        std::memset(bytes, c, 32);
+        std::memset(bytes + n - 32, c, 32);
+      } else {
+        for (std::size_t i = 0; i + 64 <= n; i += 64)
+          std::memset(bytes + i, c, 64);
+        std::memset(bytes + n - 64, c, 64);
+      }
+    }
     if (page_stride_bytes_ > 0)
       for (std::size_t i = page_stride_bytes_; i < size_bytes;
            i += page_stride_bytes_)
