@@ -20,6 +20,9 @@
 // Live bytes: per thread, per operation (a relaxed load and store).
 // Latency: every `latency_every`-th replacement (free + allocate + write) is
 // timed with the steady clock; the countdown costs one decrement the rest.
+// Default 256: a sample's two clock reads (some 48 ns of CPU) spread over
+// 256 replacements of 25 to 40 ns are 0.5% of the time; a quick cell still
+// takes 31 000 samples per thread.
 // This file is the model for a new workload: the trace is generated in the
 // constructor (untimed), Run replays it on heap H with the shared helpers
 // (checked_block.h, thread_group.h, clock.h) and registers one line.
@@ -140,7 +143,7 @@ const bool kRegistered = RegisterWorkload<Churn>({
              0, 0},
             {"live_objects", "blocks live per thread", 1000, 20000, 100000, 1},
             {"ops", "replacements per thread", 20000, 8000000, 40000000, 1},
-            {"latency_every", "time every k-th replacement", 64, 64, 64, 1},
+            {"latency_every", "time every k-th replacement", 256, 256, 256, 1},
             {"write_bytes", "bytes written from each block's start", 64, 64, 64,
              0},
         },
