@@ -27,8 +27,9 @@
 // Writes: what xmalloc-test writes into each new block, its first
 // min(size, 128) bytes (a memset), with the canary (block_check.h).
 // Checks itself: the canary, checked by the freeing thread (every byte with
-// --verify full). Live bytes: cross_thread_live.h, published by freeing
-// thread 0 before and after it frees each batch.
+// --verify full). Live bytes: cross_thread_live.h, published before and
+// after each batch is freed by the freeing thread that frees it, one at a
+// time (a thread that finds another publishing skips).
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -114,6 +115,14 @@ class Xmalloc {
     BoundedQueue<Batch*> queue(queue_batches_);
     CrossThreadLive live(2 * workers_);
     std::atomic<int> allocating{workers_};
+    // One publisher at a time, whichever freeing thread holds the flag: a
+    // thread that never gets a batch must not leave the live bytes unseen.
+    std::atomic_flag publishing = ATOMIC_FLAG_INIT;
+    auto publish = [&] {
+      if (publishing.test_and_set(std::memory_order_acquire)) return;
+      live.Publish(ctx, 0);
+      publishing.clear(std::memory_order_release);
+    };
     auto stop = [&ctx] { return ctx.failed(); };
     const std::size_t batch_bytes = BatchBytes();
 
@@ -159,7 +168,7 @@ class Xmalloc {
       const int counter = workers_ + f;
       std::int64_t freed_objects = 0;
       for (Batch* batch; queue.Pop(batch, stop) && batch != nullptr;) {
-        if (f == 0) live.Publish(ctx, 0);  // while this batch is live
+        publish();  // while this batch is live
         std::int64_t freed = 0;
         for (std::size_t i = 0; i < batch_objects_; ++i) {
           const std::size_t k = batch->number * batch_objects_ + i;
@@ -174,7 +183,7 @@ class Xmalloc {
         }
         heap.Deallocate(batch, batch_bytes, alignof(std::max_align_t));
         live.Add(counter, -freed);
-        if (f == 0) live.Publish(ctx, 0);
+        publish();
         freed_objects += static_cast<std::int64_t>(batch_objects_);
       }
       ctx.AddOps(f, freed_objects);
