@@ -237,7 +237,12 @@ int RunCommand(RunOptions o) {
   m.workloads_regex = o.workloads;
   m.heaps = o.heaps;
   m.threads = o.threads;
-  if (o.cores <= 0) o.cores = UsableCores();
+  // The core count shapes the matrix only when the default thread counts
+  // depend on it (not with --threads, not at smoke); recorded then alone, so
+  // that shards of one matrix run on machines of any size still merge.
+  if (o.cores <= 0)
+    o.cores =
+        o.threads.empty() && profile != Profile::kSmoke ? UsableCores() : 0;
   m.cores = o.cores;
   for (const auto& a : allocators) m.allocators.push_back(a.name);
   o.allocators =

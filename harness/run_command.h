@@ -20,8 +20,9 @@ struct RunOptions {
   std::vector<std::string> heaps;
   // Empty: each workload's default thread counts for the profile (matrix.h).
   std::vector<int> threads;
-  // The core count the default thread counts were made for: 0 until the run
-  // starts (then the usable CPUs), read back from run.json on --resume.
+  // The core count the default thread counts were made for: the usable CPUs
+  // when they depend on it (no --threads, quick or full), else 0; read back
+  // from run.json on --resume.
   int cores = 0;
   std::optional<int> reps;  // unset: the profile's default
   std::string profile = "quick";
