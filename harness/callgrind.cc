@@ -28,9 +28,8 @@ nlohmann::json CountInstructions(const Cell& cell,
                    options.timeout_s * 100);
   if (!run.error.empty()) return {{"callgrind_error", run.error}};
   const double ops = run.benchmark.value("ops", 0.0);
-  std::optional<AllocatorInstructions> counted = ReadAllocatorInstructions(
-      out_file,
-      {run.library, std::string(ALLOCMARK_SOURCE_DIR) + "/allocators/"});
+  std::optional<AllocatorInstructions> counted =
+      ReadAllocatorInstructions(out_file, AllocatorCodeOf(run.library));
   if (!counted || ops <= 0)
     return {{"callgrind_error", "no instruction total in " + out_file}};
   return {

@@ -101,18 +101,28 @@ std::int64_t FirstCost(std::string_view line, int positions) {
   return cost;
 }
 
-std::string Canonical(const std::string& path) {
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+std::string CanonicalPath(const std::string& path) {
   if (path.empty() || path == "???") return path;
   std::error_code ec;
   std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ec);
   return ec ? path : canonical.string();
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
+AllocatorCode AllocatorCodeOf(const std::string& library) {
+  return {library, std::string(ALLOCMARK_SOURCE_DIR) + "/allocators/"};
 }
 
-}  // namespace
+bool AllocatorCode::IsHeapSource(std::string_view file) const {
+  return (!heap_source_prefix.empty() &&
+          StartsWith(file, heap_source_prefix)) ||
+         file.ends_with("/memory_resource");
+}
 
 bool IsAllocatorFunctionName(std::string_view name) {
   name = StripSuffixes(name);
@@ -130,19 +140,14 @@ std::optional<AllocatorInstructions> ReadAllocatorInstructions(
     const std::string& path, const AllocatorCode& code) {
   std::ifstream in(path);
   if (!in) return std::nullopt;
-  const std::string library = Canonical(code.library);
+  const std::string library = CanonicalPath(code.library);
   Names objects, files, functions;
   std::map<std::string, bool> object_is_allocator;
   auto in_library = [&](const std::string& object) {
     if (library.empty()) return false;
     auto [it, added] = object_is_allocator.try_emplace(object, false);
-    if (added) it->second = Canonical(object) == library;
+    if (added) it->second = CanonicalPath(object) == library;
     return it->second;
-  };
-  auto is_heap_file = [&](const std::string& file) {
-    return (!code.heap_source_prefix.empty() &&
-            StartsWith(file, code.heap_source_prefix)) ||
-           file.ends_with("/memory_resource");
   };
 
   AllocatorInstructions out;
@@ -179,9 +184,9 @@ std::optional<AllocatorInstructions> ReadAllocatorInstructions(
       if (key == "ob") {
         object = objects.Resolve(value);
       } else if (key == "fl") {
-        file_in_heap = line_in_heap = is_heap_file(files.Resolve(value));
+        file_in_heap = line_in_heap = code.IsHeapSource(files.Resolve(value));
       } else if (key == "fi" || key == "fe") {
-        line_in_heap = is_heap_file(files.Resolve(value));
+        line_in_heap = code.IsHeapSource(files.Resolve(value));
       } else if (key == "fn") {
         std::string name = functions.Resolve(value);
         fn_is_allocator = IsAllocatorFunctionName(name) || in_library(object);

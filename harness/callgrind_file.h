@@ -11,7 +11,8 @@
 
 namespace allocmark {
 
-// Where the allocator's code is, for AllocatorInstructions.
+// Where the allocator's code is, for AllocatorInstructions (and the perf
+// pass's samples, perf_pass.h).
 struct AllocatorCode {
   // The preloaded allocator's shared library (any path to it; compared after
   // resolving links): every function in it is the allocator's. Empty for
@@ -20,7 +21,21 @@ struct AllocatorCode {
   // Source files whose instructions, inlined into the workload, are the
   // in-process heaps' own (allocmark's allocators/ folder): a path prefix.
   std::string heap_source_prefix;
+
+  // True for a source file of the in-process heaps: under
+  // heap_source_prefix, or libstdc++'s <memory_resource> (the pmr resources'
+  // inline members).
+  bool IsHeapSource(std::string_view file) const;
 };
+
+// The allocator code of a run: `library` (the preloaded allocator's; "" for
+// glibc) and allocmark's own heaps, its allocators/ sources.
+AllocatorCode AllocatorCodeOf(const std::string& library);
+
+// `path` with its links resolved, for comparing a library's path as
+// LD_PRELOAD names it with the path a tool reports; `path` itself when it
+// cannot be resolved (or is empty, or "???").
+std::string CanonicalPath(const std::string& path);
 
 struct AllocatorInstructions {
   std::int64_t total = 0;      // instructions collected (the timed region)

@@ -57,15 +57,31 @@ bool RunCells(const std::vector<Cell>& cells,
       std::cerr << "interrupted\n";
       return false;
     }
-    const bool extra = cell.rep == 0 && row.value("status", "") == "ok";
-    if (extra && passes.callgrind) {
-      std::cerr << "ok " << row.value("wall_s", 0.0) << " s; callgrind ... "
-                << std::flush;
+    const bool ok = row.value("status", "") == "ok";
+    if (ok)
+      std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
+    else
+      std::cerr << "FAILED: " << row.value("error", "");
+    if (ok && cell.rep == 0 && passes.callgrind) {
+      std::cerr << "; callgrind ... " << std::flush;
       row.update(CountInstructions(cell, a, cro, store));
+      if (row.contains("callgrind_error"))
+        std::cerr << "failed: " << row["callgrind_error"].get<std::string>();
+      else
+        std::cerr << fmt::format(
+            "{:.0f} instructions/op, {:.0f}% in the allocator",
+            row["instructions_per_op"].get<double>(),
+            100 * row["allocator_instruction_share"].get<double>());
     }
-    if (extra && passes.perf) {
-      std::cerr << "perf ... " << std::flush;
+    if (ok && cell.rep == 0 && passes.perf) {
+      std::cerr << "; perf ... " << std::flush;
       row.update(MeasureTimeShare(cell, a, cro, store));
+      if (row.contains("perf_error"))
+        std::cerr << "failed: " << row["perf_error"].get<std::string>();
+      else
+        std::cerr << fmt::format(
+            "{:.0f}% of the time in the allocator",
+            100 * row["allocator_time_share"].get<double>());
     }
     store.AppendCell(row);
     done.insert(cell.id);
@@ -76,25 +92,6 @@ bool RunCells(const std::vector<Cell>& cells,
             .count();
     double left = elapsed / static_cast<double>(finished) *
                   static_cast<double>(todo - finished);
-    if (row["status"] != "ok") {
-      std::cerr << "FAILED: " << row.value("error", "");
-    } else if (!passes.callgrind && !passes.perf) {
-      std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
-    }
-    if (row.contains("instructions_per_op"))
-      std::cerr << fmt::format(
-          "{:.0f} instructions/op, {:.0f}% in the allocator",
-          row["instructions_per_op"].get<double>(),
-          100 * row.value("allocator_instruction_share", 0.0));
-    if (row.contains("callgrind_error"))
-      std::cerr << "callgrind failed: "
-                << row["callgrind_error"].get<std::string>();
-    if (row.contains("allocator_time_share"))
-      std::cerr << fmt::format("{}{:.0f}% of the time in the allocator",
-                               row.contains("instructions_per_op") ? "; " : "",
-                               100 * row["allocator_time_share"].get<double>());
-    if (row.contains("perf_error"))
-      std::cerr << " perf failed: " << row["perf_error"].get<std::string>();
     std::cerr << " | elapsed " << Clock(elapsed) << ", left ~" << Clock(left)
               << "\n";
   }

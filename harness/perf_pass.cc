@@ -26,12 +26,6 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-std::string Canonical(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ec);
-  return ec ? path : canonical.string();
-}
-
 // glibc's malloc internals (malloc/malloc.c, arena.c), which its entry
 // points call and a sample may land in.
 bool IsGlibcMallocInternal(std::string_view sym) {
@@ -105,9 +99,15 @@ std::map<std::uint64_t, std::string> SourceFiles(
 
 TimeShare TimeShareOfSamples(std::string_view script, double begin_s,
                              double end_s, const SampleCode& code) {
-  const std::string library =
-      code.allocator_library.empty() ? "" : Canonical(code.allocator_library);
-  const std::string child = Canonical(code.child_path);
+  const std::string library = CanonicalPath(code.allocator.library);
+  const std::string child = CanonicalPath(code.child_path);
+  // Resolved once per shared object, not once per sample.
+  std::map<std::string, std::string> resolved;
+  auto canonical = [&](const std::string& dso) -> const std::string& {
+    auto [it, added] = resolved.try_emplace(dso);
+    if (added) it->second = CanonicalPath(dso);
+    return it->second;
+  };
   // Each sample's first user frame, or none.
   std::vector<std::optional<Frame>> samples;
   bool in_region = false, have_user = false;
@@ -137,9 +137,9 @@ TimeShare TimeShareOfSamples(std::string_view script, double begin_s,
   }
   std::set<std::uint64_t> child_addresses;
   for (const auto& s : samples)
-    if (s && Canonical(s->dso) == child) child_addresses.insert(s->ip);
+    if (s && canonical(s->dso) == child) child_addresses.insert(s->ip);
   std::map<std::uint64_t, std::string> files;
-  if (!code.heap_source_prefix.empty() && !child_addresses.empty()) {
+  if (!child_addresses.empty()) {
     const std::string scratch =
         (std::filesystem::temp_directory_path() /
          ("allocmark-addr2line-" + std::to_string(::getpid())))
@@ -151,16 +151,14 @@ TimeShare TimeShareOfSamples(std::string_view script, double begin_s,
   for (const auto& s : samples) {
     ++share.samples;
     if (!s) continue;
-    const std::string dso = Canonical(s->dso);
+    const std::string& dso = canonical(s->dso);
     bool allocator =
         (!library.empty() && dso == library) || IsAllocatorFunctionName(s->sym);
     if (!allocator && dso.find("/libc.so") != std::string::npos)
       allocator = IsGlibcMallocInternal(s->sym);
     if (!allocator && dso == child) {
       auto it = files.find(s->ip);
-      allocator = it != files.end() &&
-                  (it->second.rfind(code.heap_source_prefix, 0) == 0 ||
-                   it->second.ends_with("/memory_resource"));
+      allocator = it != files.end() && code.allocator.IsHeapSource(it->second);
     }
     share.allocator_samples += allocator ? 1 : 0;
   }
@@ -216,8 +214,7 @@ nlohmann::json MeasureTimeShare(const Cell& cell,
     return {{"perf_error", "perf script " + o.Describe(script)}};
   TimeShare share =
       TimeShareOfSamples(ReadFile(script.output_path), begin_s, end_s,
-                         {run.library, options.child_path,
-                          std::string(ALLOCMARK_SOURCE_DIR) + "/allocators/"});
+                         {AllocatorCodeOf(run.library), options.child_path});
   // The raw samples are large; the script's text keeps what was counted.
   std::filesystem::remove(data);
   if (share.samples == 0)

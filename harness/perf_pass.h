@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "harness/allocator_choice.h"
+#include "harness/callgrind_file.h"
 #include "harness/cell_runner.h"
 #include "harness/matrix.h"
 #include "harness/result_store.h"
@@ -31,9 +32,8 @@ std::string PerfUnavailableReason();
 
 // What counts as the allocator's code, for TimeShareOfSamples.
 struct SampleCode {
-  std::string allocator_library;   // preloaded library, any path; "" (glibc)
-  std::string child_path;          // the workload binary
-  std::string heap_source_prefix;  // the in-process heaps' sources
+  AllocatorCode allocator;  // the preloaded library, the heaps' sources
+  std::string child_path;   // the workload binary
 };
 
 struct TimeShare {
@@ -43,10 +43,11 @@ struct TimeShare {
 
 // Counts the samples of `perf script -F time,ip,sym,dso` output between
 // begin_s and end_s (CLOCK_MONOTONIC seconds). A sample is the allocator's
-// when the first user-space frame of its chain is in code.allocator_library,
+// when the first user-space frame of its chain is in code.allocator.library,
 // is a function IsAllocatorFunctionName accepts or one of glibc's malloc
 // internals, or is an address of the workload binary whose innermost inlined
-// source line is in code.heap_source_prefix (resolved with addr2line).
+// source line is a heap source (AllocatorCode::IsHeapSource; resolved with
+// addr2line).
 TimeShare TimeShareOfSamples(std::string_view script, double begin_s,
                              double end_s, const SampleCode& code);
 

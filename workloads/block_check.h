@@ -133,9 +133,6 @@ class BlockWriter {
         write_bytes_(write_bytes),
         page_stride_bytes_(page_stride_bytes) {}
 
-  BlockVerify verify() const { return verify_; }
-  std::size_t write_bytes() const { return write_bytes_; }
-
   void Write(void* p, std::size_t size_bytes, std::uint64_t tag) const {
     if (verify_ == BlockVerify::kFull) {
       FillBlock(p, size_bytes, tag);

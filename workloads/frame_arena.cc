@@ -84,8 +84,7 @@ class FrameArena {
   void Prepare(RunContext& ctx) {
     temporaries_.resize(traces_.size());
     for (std::size_t t = 0; t < traces_.size(); ++t) {
-      temporaries_[t].assign(traces_[t].size() / frames_, CheckedBlock{});
-      temporaries_[t].clear();
+      ReserveResident(temporaries_[t], traces_[t].size() / frames_);
       ctx.ReserveLatencies(static_cast<int>(t), frames_);
     }
   }

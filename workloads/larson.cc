@@ -46,12 +46,11 @@ namespace {
 class Larson {
  public:
   explicit Larson(const WorkloadConfig& config)
-      : threads_(config.threads),
-        slots_(config.GetSize("slots_per_thread")),
+      : slots_(config.GetSize("slots_per_thread")),
         rounds_(config.GetSize("rounds")),
         replacements_(config.GetSize("replacements_per_round")),
         writer_(config.verify, 0),
-        tables_(static_cast<std::size_t>(threads_)) {
+        tables_(static_cast<std::size_t>(config.threads)) {
     const std::uint64_t min_size = config.GetSize("min_size_bytes");
     const std::uint64_t max_size = config.GetSize("max_size_bytes");
     const std::size_t all_slots = slots_ * tables_.size();
@@ -132,6 +131,14 @@ class Larson {
     std::vector<std::uint32_t> slot;  // the slot each replacement replaces
   };
 
+  // The bytes of blocks[0, n): what a table holds, as it changes hands.
+  static std::int64_t Bytes(const CheckedBlock* blocks, std::size_t n) {
+    std::int64_t bytes = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      bytes += static_cast<std::int64_t>(blocks[i].size);
+    return bytes;
+  }
+
   // The calling thread allocates every table's blocks, shuffled across the
   // tables, and replaces 4 x all of them at random. Returns false on failure.
   template <Heap H>
@@ -150,9 +157,7 @@ class Larson {
         return false;
     }
     // The tables go to the chains: their bytes leave this thread's slot.
-    std::int64_t held = 0;
-    for (const auto& b : blocks_) held += static_cast<std::int64_t>(b.size);
-    ctx.AddLive(0, -held);
+    ctx.AddLive(0, -Bytes(blocks_.data(), blocks_.size()));
     return true;
   }
 
@@ -163,12 +168,7 @@ class Larson {
     CheckedBlock* blocks = &blocks_[a * slots_];
     const int slot = static_cast<int>(a);
     const std::uint64_t tag_base = static_cast<std::uint64_t>(a + 1) << 40;
-    if (g == 0) {
-      std::int64_t held = 0;
-      for (std::size_t i = 0; i < slots_; ++i)
-        held += static_cast<std::int64_t>(blocks[i].size);
-      ctx.AddLive(slot, held);
-    }
+    if (g == 0) ctx.AddLive(slot, Bytes(blocks, slots_));
     H heap;
     const std::size_t first = g * replacements_;
     for (std::size_t i = first; i < first + replacements_; ++i) {
@@ -181,17 +181,13 @@ class Larson {
     }
     if (g + 1 == rounds_) {
       // The chain's table goes back to the calling thread, which frees it.
-      std::int64_t held = 0;
-      for (std::size_t i = 0; i < slots_; ++i)
-        held += static_cast<std::int64_t>(blocks[i].size);
-      ctx.AddLive(slot, -held);
+      ctx.AddLive(slot, -Bytes(blocks, slots_));
       return;
     }
     generations_[a][g + 1] =
         std::thread([this, &ctx, a, g] { RunGeneration<H>(ctx, a, g + 1); });
   }
 
-  int threads_;
   std::size_t slots_;
   std::size_t rounds_;
   std::size_t replacements_;
@@ -230,7 +226,6 @@ const bool kRegistered = RegisterWorkload<Larson>({
         return "min_size_bytes is above max_size_bytes";
       if (p.at("max_size_bytes") > UINT32_MAX)
         return "max_size_bytes is above 4 GiB";
-      // A request's tag is its table's index << 40 | its index in the table.
       // A chain's tags are its table's index << 40 | its replacement's; the
       // warm-up's 5 x (slots of up to 256 tables) are 32-bit indices.
       constexpr std::int64_t kTags = std::int64_t{1} << 40;

@@ -82,10 +82,7 @@ class ProducerConsumer {
                       std::vector<std::vector<std::int64_t>>(
                           static_cast<std::size_t>(consumers_)));
     for (auto& pipeline : latencies_)
-      for (auto& l : pipeline) {
-        l.assign(samples, 0);
-        l.clear();
-      }
+      for (auto& l : pipeline) ReserveResident(l, samples);
   }
 
   template <Heap H>

@@ -27,6 +27,16 @@ struct ProgramUsage {
   std::int64_t major_page_faults = 0;
 };
 
+// Gives `v` room for `n` elements and writes them once, so that its pages
+// are resident, then empties it: for buffers the timed region fills, sized
+// beforehand (a workload's Prepare) so that neither the time nor the resident
+// set of the timed region includes them.
+template <class T>
+void ReserveResident(std::vector<T>& v, std::size_t n) {
+  v.assign(n, T{});
+  v.clear();
+}
+
 class RunContext {
  public:
   // `threads`: the number of slots; the workload's thread i uses slot i.
@@ -64,9 +74,7 @@ class RunContext {
   // Room for `samples` latencies of thread `t`, written once so that its
   // pages are resident: call from the workload's Prepare (untimed).
   void ReserveLatencies(int t, std::size_t samples) {
-    auto& l = slots_[static_cast<std::size_t>(t)].latencies_ns;
-    l.assign(samples, 0);
-    l.clear();
+    ReserveResident(slots_[static_cast<std::size_t>(t)].latencies_ns, samples);
   }
 
   // Extra per-run figures a workload reports (bytes parsed, frames, ...).

@@ -27,7 +27,8 @@
 // Writes: what xmalloc-test writes into each new block, its first
 // min(size, 128) bytes (a memset), with the canary (block_check.h).
 // Checks itself: the canary, checked by the freeing thread (every byte with
-// --verify full). Live bytes: cross_thread_live.h, published before and
+// --verify full). Live bytes (the blocks and the batches that hold them):
+// cross_thread_live.h, published before and
 // after each batch is freed by the freeing thread that frees it, one at a
 // time (a thread that finds another publishing skips).
 #include <array>
@@ -92,16 +93,17 @@ class Xmalloc {
   }
 
  private:
-  // A batch as the heap holds it: who made it, its number, its blocks.
+  // A batch as the heap holds it: this header, then the addresses of its
+  // batch_objects_ blocks.
   struct Batch {
     std::uint32_t worker;
     std::uint32_t number;
-    void* objects[1];  // batch_objects_ of them
+    void** Objects() { return reinterpret_cast<void**>(this + 1); }
   };
-  static constexpr std::uint32_t kEnd = UINT32_MAX;
+  static_assert(sizeof(Batch) % alignof(void*) == 0);
 
   std::size_t BatchBytes() const {
-    return offsetof(Batch, objects) + batch_objects_ * sizeof(void*);
+    return sizeof(Batch) + batch_objects_ * sizeof(void*);
   }
   std::uint32_t SizeOf(std::uint32_t worker, std::size_t k) const {
     return object_size_ != 0 ? object_size_ : sizes_[worker][k];
@@ -138,7 +140,9 @@ class Xmalloc {
         }
         batch->worker = worker;
         batch->number = static_cast<std::uint32_t>(n);
-        std::int64_t allocated = 0;
+        void** objects = batch->Objects();
+        // The batch is a block the pattern asked for, as its blocks are.
+        auto allocated = static_cast<std::int64_t>(batch_bytes);
         bool ok = true;
         for (std::size_t i = 0; i < batch_objects_; ++i) {
           const std::size_t k = n * batch_objects_ + i;
@@ -150,7 +154,7 @@ class Xmalloc {
             break;
           }
           writer_.Write(p, size, Tag(worker, k));
-          batch->objects[i] = p;
+          objects[i] = p;
           allocated += size;
         }
         if (!ok) break;
@@ -169,16 +173,17 @@ class Xmalloc {
       std::int64_t freed_objects = 0;
       for (Batch* batch; queue.Pop(batch, stop) && batch != nullptr;) {
         publish();  // while this batch is live
-        std::int64_t freed = 0;
+        void** objects = batch->Objects();
+        auto freed = static_cast<std::int64_t>(batch_bytes);
         for (std::size_t i = 0; i < batch_objects_; ++i) {
           const std::size_t k = batch->number * batch_objects_ + i;
           const std::uint32_t size = SizeOf(batch->worker, k);
           const std::uint64_t tag = Tag(batch->worker, k);
-          if (!writer_.Check(batch->objects[i], size, tag)) [[unlikely]] {
+          if (!writer_.Check(objects[i], size, tag)) [[unlikely]] {
             FailChanged(ctx, size, tag, "between the threads");
             return;
           }
-          heap.Deallocate(batch->objects[i], size, alignof(std::max_align_t));
+          heap.Deallocate(objects[i], size, alignof(std::max_align_t));
           freed += size;
         }
         heap.Deallocate(batch, batch_bytes, alignof(std::max_align_t));

@@ -75,6 +75,7 @@ def test_a_user_named_library_is_proven_by_its_path(results):
     (["--profile", "fast"], "unknown profile 'fast'"),
     (["--param", "ops=-1"], "must be at least 1"),
     (["--timeout", "0"], "--timeout must be above 0 s"),
+    (["--verify", "fast"], "--verify takes canary or full, got 'fast'"),
 ])
 def test_bad_input_is_one_line_and_exit_2_before_anything_runs(results, args, message):
     proc = run_allocmark("run", *TINY, *args, "--out", str(results))

@@ -8,12 +8,16 @@
 
 #include "harness/callgrind_file.h"
 #include "harness/perf_pass.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace allocmark {
 namespace {
 
-std::string WriteTemp(const std::string& name, const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / name;
+// Writes `text` to `name` in `dir` (created) and returns its path.
+std::string WriteFile(const ScratchDir& dir, const std::string& name,
+                      const std::string& text) {
+  std::filesystem::create_directories(dir.path());
+  const auto path = dir.path() / name;
   std::ofstream(path) << text;
   return path.string();
 }
@@ -86,7 +90,8 @@ totals: 650
 )";
 
 TEST(ReadAllocatorInstructions, CountsCallsIntoTheAllocatorAndInlinedHeapCode) {
-  const std::string path = WriteTemp("allocmark-cg-test.out", kCallgrind);
+  ScratchDir dir("cg-test");
+  const std::string path = WriteFile(dir, "callgrind.out", kCallgrind);
   auto glibc = ReadAllocatorInstructions(path, {"", "/src/allocators/"});
   ASSERT_TRUE(glibc.has_value());
   EXPECT_EQ(glibc->total, 650);
@@ -98,15 +103,14 @@ TEST(ReadAllocatorInstructions, CountsCallsIntoTheAllocatorAndInlinedHeapCode) {
   ASSERT_TRUE(preloaded.has_value());
   EXPECT_EQ(preloaded->allocator, 590);
   EXPECT_DOUBLE_EQ(preloaded->share(), 590.0 / 650.0);
-  std::filesystem::remove(path);
 }
 
 TEST(ReadAllocatorInstructions, NoTotalIsNoResult) {
+  ScratchDir dir("cg-empty-test");
   const std::string path =
-      WriteTemp("allocmark-cg-empty.out", "version: 1\nevents: Ir\n");
+      WriteFile(dir, "callgrind.out", "version: 1\nevents: Ir\n");
   EXPECT_FALSE(ReadAllocatorInstructions(path, {}).has_value());
   EXPECT_FALSE(ReadAllocatorInstructions("/nonexistent/cg.out", {}));
-  std::filesystem::remove(path);
 }
 
 // Five samples: one before the timed region, one in malloc's internals, one
@@ -128,11 +132,11 @@ const char kScript[] =
     "\t    3000 Churn::Run (/bin/child)\n\n";
 
 TEST(TimeShareOfSamples, CountsTheTimedRegionsSamplesByTheirFirstUserFrame) {
-  TimeShare glibc = TimeShareOfSamples(kScript, 11.0, 12.0, {"", "", ""});
+  TimeShare glibc = TimeShareOfSamples(kScript, 11.0, 12.0, {});
   EXPECT_EQ(glibc.samples, 4);
   EXPECT_EQ(glibc.allocator_samples, 2);  // _int_free, free under the kernel
   TimeShare preloaded =
-      TimeShareOfSamples(kScript, 11.0, 12.0, {"/lib/liballoc.so", "", ""});
+      TimeShareOfSamples(kScript, 11.0, 12.0, {{"/lib/liballoc.so", ""}, ""});
   EXPECT_EQ(preloaded.allocator_samples, 3);
   EXPECT_EQ(TimeShareOfSamples(kScript, 20.0, 21.0, {}).samples, 0);
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "harness/usage_error.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace allocmark {
 namespace {
@@ -13,13 +14,6 @@ namespace fs = std::filesystem;
 
 class CellLoopTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("allocmark-cell-loop-test-" + std::to_string(getpid()));
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   // churn on malloc under glibc, repetitions 0 and 1.
   static std::vector<Cell> Matrix() {
     MatrixOptions o;
@@ -48,7 +42,8 @@ class CellLoopTest : public ::testing::Test {
     return "";
   }
 
-  fs::path root_;
+  ScratchDir scratch_{"cell-loop-test"};
+  const fs::path& root_ = scratch_.path();
   int runs_ = 0;
 };
 

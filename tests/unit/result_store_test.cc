@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "harness/usage_error.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace allocmark {
 namespace {
@@ -12,13 +13,8 @@ namespace fs = std::filesystem;
 
 class RunStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("allocmark-store-test-" + std::to_string(getpid()));
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  fs::path root_;
+  ScratchDir scratch_{"store-test"};
+  const fs::path& root_ = scratch_.path();
 };
 
 TEST_F(RunStoreTest, WritesRunJsonAndAppendsCells) {
