@@ -213,12 +213,17 @@ int main(int argc, char** argv) {
   run->add_option("--threads", o.threads)->check(CLI::PositiveNumber);
   run->add_option("--seed", o.seed);
   run->add_option("--param", o.params, "NAME=VALUE");
-  run->add_option("--verify", o.verify,
-                  "canary (first and last word of each block) or full")
-      ->transform(
-          CLI::CheckedTransformer(std::map<std::string, allocmark::BlockVerify>{
-              {"canary", allocmark::BlockVerify::kCanary},
-              {"full", allocmark::BlockVerify::kFull}}));
+  run->add_option_function<std::string>(
+      "--verify",
+      [&o](const std::string& name) {
+        std::optional<allocmark::BlockVerify> verify =
+            allocmark::BlockVerifyFromName(name);
+        if (!verify)
+          throw CLI::ValidationError(
+              "--verify", "takes canary or full, got '" + name + "'");
+        o.verify = *verify;
+      },
+      "canary (first and last word of each block) or full");
   run->add_option("--out", o.out, "Google Benchmark JSON output")->required();
   run->add_option("--timeseries", o.timeseries, "RSS-over-time CSV output");
   run->add_option("--sample-interval-us", o.sample_interval_us)
