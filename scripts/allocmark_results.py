@@ -16,6 +16,7 @@ import csv
 import json
 import math
 import os
+import statistics
 import sys
 from dataclasses import dataclass, field
 
@@ -159,13 +160,8 @@ class Series:
     def median(self, metric):
         """The median of the metric over the repetitions that have it, or
         None when none has (a share is measured in rep 0 only)."""
-        values = sorted(self.values(metric))
-        if not values:
-            return None
-        middle = len(values) // 2
-        if len(values) % 2:
-            return values[middle]
-        return (values[middle - 1] + values[middle]) / 2
+        values = list(self.values(metric))
+        return statistics.median(values) if values else None
 
 
 def series_label(heap, allocator):
