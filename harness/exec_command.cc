@@ -16,6 +16,7 @@
 #include "harness/matrix.h"
 #include "harness/result_store.h"
 #include "harness/run_command.h"
+#include "harness/run_session.h"
 #include "harness/summary.h"
 #include "harness/usage_error.h"
 #include "workloads/external_program.h"
@@ -51,10 +52,6 @@ std::string DefaultName(const std::string& path) {
 // (a user's library again as NAME=/path).
 ExecOptions OptionsFromJson(const nlohmann::json& run,
                             const std::string& resume) {
-  if (run.value("schema_version", 0) != kSchemaVersion)
-    throw UsageError(resume + "/run.json: schema version " +
-                     run.value("schema_version", nlohmann::json(0)).dump() +
-                     " is not " + std::to_string(kSchemaVersion));
   if (!run.contains("exec"))
     throw UsageError(
         resume +
@@ -88,15 +85,12 @@ ExecOptions OptionsFromJson(const nlohmann::json& run,
 }  // namespace
 
 int ExecCommand(ExecOptions o) {
-  std::optional<RunStore> resumed;
-  nlohmann::json run;
-  if (!o.resume.empty()) {
-    if (!o.command.empty())
-      throw UsageError("--resume takes no command: the run's own is used");
-    resumed = RunStore::Open(o.resume);
-    run = resumed->ReadRunJson();
+  if (!o.resume.empty() && !o.command.empty())
+    throw UsageError("--resume takes no command: the run's own is used");
+  RunSession session("exec", o.resume);
+  if (session.resumed()) {
     std::string command_line = o.command_line;
-    o = OptionsFromJson(run, o.resume);
+    o = OptionsFromJson(session.run_json(), o.resume);
     o.command_line = command_line;
   }
   if (o.command.empty())
@@ -118,12 +112,6 @@ int ExecCommand(ExecOptions o) {
   std::vector<AllocatorChoice> allocators =
       ResolveAllocators(o.allocators, o.custom_allocators);
   if (allocators.empty()) throw UsageError("no allocator to measure");
-  const std::string child = ProbeAllocators(allocators);
-  if (child.empty()) return 130;
-  RunStore store =
-      resumed ? *resumed
-              : RunStore::Create(o.out,
-                                 o.run_id.empty() ? NewRunId(o.out) : o.run_id);
 
   // Repetitions interleaved as in `run`: A B C, then C B A, ...
   std::vector<Cell> cells;
@@ -138,15 +126,16 @@ int ExecCommand(ExecOptions o) {
     }
   }
 
-  std::set<std::string> done;
-  std::vector<nlohmann::json> rows;
-  if (resumed) {
-    ReadFinishedCells(store, cells, 0, done, rows);
-  } else {
-    nlohmann::json env = CollectEnvironment();
-    nlohmann::json warnings = EnvironmentWarnings(env);
-    run =
-        NewRunJson(store, o.command_line, std::move(env), std::move(warnings));
+  SessionStart start{.out = o.out,
+                     .run_id = o.run_id,
+                     .cells = &cells,
+                     .max_reps = 0,
+                     .fields = {}};
+  start.fields.command_line = o.command_line;
+  start.fields.warnings = [](const nlohmann::json& env) {
+    return EnvironmentWarnings(env);
+  };
+  start.fields.describe = [&](nlohmann::json& run) {
     run["exec"] = {{"command", o.command},
                    {"name", name},
                    {"reps", o.reps},
@@ -156,41 +145,13 @@ int ExecCommand(ExecOptions o) {
     for (const auto& arg : o.command) shown += (shown.empty() ? "" : " ") + arg;
     run["workloads"][name] = {{"summary", "allocmark exec: " + shown},
                               {"ops_unit", "runs"}};
-    run["allocators"] = AllocatorsJson(allocators);
-  }
-  run["status"] = "running";
-  run["cells_planned"] = cells.size();
-  store.WriteRunJson(run);
-  store.PointLatest();
-  for (const auto& w : run["warnings"])
-    std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
-
-  CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, 0};
-  std::size_t todo = 0;
-  for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
-  std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of "
-            << cells.size() << " cells to run\n";
+  };
+  if (!session.Start(allocators, start)) return kExitInterrupted;
   std::string reps_label = "/";
   reps_label += std::to_string(o.reps);
-  RunCells(cells, allocators, cro, store, {}, reps_label, done, rows);
-  bool interrupted = StopRequested();
-  run["status"] = interrupted ? "interrupted" : "complete";
-  run["finished_at"] = Now();
-  run["load_average_end"] = LoadAverage();
-  run["cells_recorded"] = rows.size();
-  store.WriteRunJson(run);
-  std::cout << FormatSummary(rows);
-  std::cout << "results: " << store.dir().string() << "\n";
-  if (interrupted) {
-    std::cerr << "allocmark: interrupted; finished cells are kept. Continue "
-                 "with: allocmark exec --resume "
-              << store.dir().string() << "\n";
-    return 130;
-  }
-  bool failed = std::any_of(rows.begin(), rows.end(), [](const auto& r) {
-    return r.value("status", "") != "ok";
-  });
-  return failed ? kExitCellsFailed : 0;
+  session.RunCells(cells, {o.timeout_s, o.sample_interval_us, 0}, {},
+                   reps_label);
+  return session.Finish();
 }
 
 }  // namespace allocmark

@@ -29,7 +29,8 @@ struct ExecOptions {
       resume;  // a run directory to complete: only its missing cells run
 };
 
-// Returns 0 when every cell is ok, 1 when some failed, 130 when interrupted.
+// Returns the exit status (exit_status.h): kExitOk when every cell is ok,
+// kExitCellsFailed when some failed, kExitInterrupted when interrupted.
 // Throws UsageError, before anything runs, for a command that is not an
 // executable file, an unknown allocator or a bad option.
 int ExecCommand(ExecOptions options);

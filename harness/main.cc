@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
     // A file system or JSON error after the run began: say it on one line;
     // every cell finished so far is already in cells.jsonl.
     std::cerr << "allocmark: error: " << e.what() << "\n";
-    return kExitCellsFailed;
+    return kExitError;
   }
   return kExitUsage;
 }

@@ -21,6 +21,7 @@
 #include "harness/matrix.h"
 #include "harness/perf_pass.h"
 #include "harness/result_store.h"
+#include "harness/run_session.h"
 #include "harness/shard.h"
 #include "harness/summary.h"
 #include "harness/usage_error.h"
@@ -106,10 +107,6 @@ nlohmann::json OptionsToJson(const RunOptions& o) {
 // The options a run was started with, from its run.json, for --resume.
 RunOptions OptionsFromJson(const nlohmann::json& run,
                            const std::string& resume) {
-  if (run.value("schema_version", 0) != kSchemaVersion)
-    throw UsageError(resume + "/run.json: schema version " +
-                     run.value("schema_version", nlohmann::json(0)).dump() +
-                     " is not " + std::to_string(kSchemaVersion));
   if (!run.contains("matrix"))
     throw UsageError(resume + "/run.json: no matrix to resume");
   const auto& m = run["matrix"];
@@ -204,13 +201,10 @@ std::string ChildPath() {
 }
 
 int RunCommand(RunOptions o) {
-  std::optional<RunStore> resumed;
-  nlohmann::json run;
-  if (!o.resume.empty()) {
-    resumed = RunStore::Open(o.resume);
-    run = resumed->ReadRunJson();
+  RunSession session("run", o.resume);
+  if (session.resumed()) {
     std::string command_line = o.command_line;
-    o = OptionsFromJson(run, o.resume);
+    o = OptionsFromJson(session.run_json(), o.resume);
     o.command_line = command_line;
   }
   CheckCellLimits(o.timeout_s, o.sample_interval_us);
@@ -261,26 +255,19 @@ int RunCommand(RunOptions o) {
       profile != Profile::kQuick || !o.heaps.empty();
   std::vector<Cell> cells = ExpandMatrix(m);
   if (!o.shard.empty()) cells = SelectShard(cells, ParseShard(o.shard));
-  std::int64_t max_rss_bytes = o.max_rss.empty() ? 0 : ParseBytes(o.max_rss);
+  const CellLimits limits{o.timeout_s, o.sample_interval_us,
+                          o.max_rss.empty() ? 0 : ParseBytes(o.max_rss)};
 
-  const std::string child = ProbeAllocators(allocators);
-  if (child.empty()) return 130;
-  // The results directory is checked before anything runs.
-  RunStore store =
-      resumed ? *resumed
-              : RunStore::Create(o.out,
-                                 o.run_id.empty() ? NewRunId(o.out) : o.run_id);
-
-  std::set<std::string> done;
-  std::vector<nlohmann::json> rows;
-  if (resumed) {
-    ReadFinishedCells(store, cells, o.until_stable ? o.max_reps : 0, done,
-                      rows);
-  } else {
-    nlohmann::json env = CollectEnvironment();
-    nlohmann::json warnings = Warnings(env, o);
-    run =
-        NewRunJson(store, o.command_line, std::move(env), std::move(warnings));
+  SessionStart start{.out = o.out,
+                     .run_id = o.run_id,
+                     .cells = &cells,
+                     .max_reps = o.until_stable ? o.max_reps : 0,
+                     .fields = {}};
+  start.fields.command_line = o.command_line;
+  start.fields.warnings = [&](const nlohmann::json& env) {
+    return Warnings(env, o);
+  };
+  start.fields.describe = [&](nlohmann::json& run) {
     run["matrix"] = OptionsToJson(o);
     if (!o.shard.empty()) {
       Shard s = ParseShard(o.shard);
@@ -293,27 +280,14 @@ int RunCommand(RunOptions o) {
       run["workloads"][w.name] = {{"summary", w.summary},
                                   {"ops_unit", w.ops_unit}};
     }
-  }
-  run["allocators"] = AllocatorsJson(allocators);
-  run["status"] = "running";
-  std::size_t cells_planned = std::max(cells.size(), rows.size());
-  run["cells_planned"] = cells_planned;
-  store.WriteRunJson(run);
-  store.PointLatest();
-  for (const auto& w : run["warnings"])
-    std::cerr << "allocmark: warning: " << w.get<std::string>() << "\n";
+  };
+  if (!session.Start(allocators, start)) return kExitInterrupted;
 
-  CellRunOptions cro{child, o.timeout_s, o.sample_interval_us, max_rss_bytes};
-  std::size_t todo = 0;
-  for (const auto& c : cells) todo += done.contains(c.id) ? 0 : 1;
-  std::cerr << "allocmark: " << store.dir().string() << ": " << todo << " of "
-            << cells.size() << " cells to run\n";
   // Built in two steps: GCC 12 warns falsely (-Wrestrict) on "/" + string.
   std::string reps_label = "/";
   reps_label += std::to_string(*o.reps);
-  bool stopped = !RunCells(cells, allocators, cro, store,
-                           {.callgrind = o.callgrind, .perf = o.perf},
-                           reps_label, done, rows);
+  bool stopped = !session.RunCells(
+      cells, limits, {.callgrind = o.callgrind, .perf = o.perf}, reps_label);
   if (o.until_stable && !stopped) {
     // Repetitions beyond --reps, for the configurations whose ratio is not yet
     // known to within the target; each round is one more repetition, in the
@@ -323,7 +297,7 @@ int RunCommand(RunOptions o) {
     for (const auto& c : cells) in_run.insert({KeyOf(c), c.allocator});
     std::optional<std::set<ConfigKey>> unstable;
     for (int rep = *o.reps; !stopped; ++rep) {
-      unstable = UnstableConfigs(store, o.stable_target);
+      unstable = UnstableConfigs(session.store(), o.stable_target);
       if (!unstable || unstable->empty() || rep >= o.max_reps) break;
       m.reps = rep + 1;
       std::vector<Cell> round;
@@ -334,10 +308,7 @@ int RunCommand(RunOptions o) {
       std::cerr << "allocmark: --until-stable: " << unstable->size()
                 << " configuration(s) above +-" << o.stable_target * 100
                 << "%: repetition " << rep + 1 << "\n";
-      for (const auto& c : round) cells_planned += done.contains(c.id) ? 0 : 1;
-      run["cells_planned"] = cells_planned;
-      stopped = !RunCells(round, allocators, cro, store, {}, " (until-stable)",
-                          done, rows);
+      stopped = !session.RunCells(round, limits, {}, " (until-stable)");
     }
     nlohmann::json left = nlohmann::json::array();
     if (unstable)
@@ -348,27 +319,11 @@ int RunCommand(RunOptions o) {
                     << " still above +-" << o.stable_target * 100 << "% after "
                     << o.max_reps << " repetitions\n";
       }
-    run["stability"] = {{"target", o.stable_target},
-                        {"max_reps", o.max_reps},
-                        {"unstable", left}};
+    session.run_json()["stability"] = {{"target", o.stable_target},
+                                       {"max_reps", o.max_reps},
+                                       {"unstable", left}};
   }
-  bool interrupted = StopRequested();
-  run["status"] = interrupted ? "interrupted" : "complete";
-  run["finished_at"] = Now();
-  run["load_average_end"] = LoadAverage();
-  run["cells_recorded"] = rows.size();
-  store.WriteRunJson(run);
-  std::cout << FormatSummary(rows);
-  std::cout << "results: " << store.dir().string() << "\n";
-  if (interrupted) {
-    std::cerr << "allocmark: interrupted; finished cells are kept. Continue "
-                 "with: allocmark run --resume "
-              << store.dir().string() << "\n";
-    return 130;
-  }
-  int failed = 0;
-  for (const auto& r : rows) failed += r.value("status", "") == "ok" ? 0 : 1;
-  return failed > 0 ? kExitCellsFailed : 0;
+  return session.Finish();
 }
 
 }  // namespace allocmark

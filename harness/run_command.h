@@ -48,7 +48,8 @@ struct RunOptions {
   std::string command_line;
 };
 
-// Returns the exit status: 0 all cells ok, 1 some failed, 130 interrupted.
+// Returns the exit status (exit_status.h): kExitOk when every cell is ok,
+// kExitCellsFailed when some failed, kExitInterrupted when interrupted.
 // Throws UsageError for bad input, before any cell runs.
 int RunCommand(RunOptions options);
 

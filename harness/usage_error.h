@@ -6,15 +6,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "harness/exit_status.h"
+
 namespace allocmark {
 
 class UsageError : public std::runtime_error {
  public:
   explicit UsageError(const std::string& what) : std::runtime_error(what) {}
 };
-
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitCellsFailed = 1;
 
 }  // namespace allocmark
 

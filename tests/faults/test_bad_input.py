@@ -219,6 +219,22 @@ def test_resume_of_a_directory_that_does_not_exist_is_refused(tmp_path):
     assert_refused(run_allocmark("run", "--resume", tmp_path / "nope"), "is not a run directory")
 
 
+def test_a_results_file_that_cannot_be_written_after_the_run_began_exits_3(good_run, tmp_path):
+    # The resume is valid; run.json then cannot be rewritten (its temporary
+    # file's name is taken by a directory): allocmark's own error, status 3,
+    # not "some cell failed" (1), and the cells recorded before are kept.
+    run_dir = tmp_path / "run"
+    shutil.copytree(good_run, run_dir)
+    cells = (run_dir / "cells.jsonl").read_text().splitlines(keepends=True)
+    (run_dir / "cells.jsonl").write_text("".join(cells[:-1]))
+    (run_dir / "run.json.tmp").mkdir()
+    proc = run_allocmark("run", "--resume", run_dir)
+    assert proc.returncode == 3, (proc.returncode, proc.stderr)
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("allocmark: error: ") and "run.json.tmp" in last, proc.stderr
+    assert (run_dir / "cells.jsonl").read_text() == "".join(cells[:-1])
+
+
 @pytest.mark.parametrize("breaker, message", BROKEN_DIRS)
 def test_merge_of_a_malformed_run_directory_is_refused(good_run, tmp_path, breaker, message):
     run_dir = broken_copy(good_run, tmp_path, breaker)

@@ -1,10 +1,9 @@
-#include "harness/cell_loop.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
+#include "harness/run_session.h"
 #include "harness/usage_error.h"
 #include "tests/unit/scratch_dir.h"
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "harness/usage_error.h"
@@ -42,17 +43,20 @@ TEST(ExpandMatrix, CellIdsAreUnique) {
 
 TEST(ExpandMatrix, UsesProfileDefaultsAndOverrides) {
   MatrixOptions o = ChurnOptions();
-  o.param_overrides = {"ops=123", "churn.live_objects=7"};
+  o.param_overrides = {"ops=123", "churn.min_size_bytes=7"};
   std::vector<Cell> cells = ExpandMatrix(o);
   const WorkloadInfo* churn = FindWorkload("churn");
   ASSERT_NE(churn, nullptr);
   EXPECT_EQ(cells[0].params.at("ops"), 123);
-  EXPECT_EQ(cells[0].params.at("live_objects"), 7);
-  for (const auto& p : churn->params) {
-    if (p.name == "max_size_bytes") {
-      EXPECT_EQ(cells[0].params.at(p.name), p.smoke);
-    }
-  }
+  EXPECT_EQ(cells[0].params.at("min_size_bytes"), 7);
+  // A parameter not overridden keeps the profile's (smoke) value.
+  auto untouched =
+      std::find_if(churn->params.begin(), churn->params.end(),
+                   [](const auto& p) { return p.name == "live_objects"; });
+  ASSERT_NE(untouched, churn->params.end());
+  ASSERT_EQ(o.profile, Profile::kSmoke);
+  EXPECT_EQ(cells[0].params.at("live_objects"), untouched->smoke);
+  EXPECT_NE(untouched->smoke, untouched->quick);
 }
 
 TEST(ExpandMatrix, RejectsBadInputWithTheReason) {
