@@ -225,7 +225,7 @@ const bool kRegistered = RegisterWorkload<FrameArena>({
         "game-frame loop: many temporaries per frame, a few survive k frames",
     .params =
         {
-            {"frames", "frames per thread", 100, 2000, 10000, 1},
+            {"frames", "frames per thread", 100, 6000, 20000, 1},
             {"objects_per_frame",
              "objects allocated per frame (a vector counts once)", 2000, 2000,
              2000, 1},

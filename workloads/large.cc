@@ -105,7 +105,7 @@ const bool kRegistered = RegisterWorkload<Large>({
     .params =
         {
             {"live_blocks", "blocks live per thread", 8, 8, 8, 1},
-            {"replacements", "replacements per thread", 40, 480, 2400, 1},
+            {"replacements", "replacements per thread", 40, 1200, 4800, 1},
             {"min_size_bytes", "smallest block", 65536, 65536, 65536, 1},
             {"max_size_bytes", "largest block", 16777216, 16777216, 16777216,
              1},

@@ -192,7 +192,7 @@ const bool kRegistered = RegisterWorkload<ProducerConsumer>({
         {
             {"producers", "producer threads per pipeline", 1, 1, 1, 1},
             {"consumers", "consumer threads per pipeline", 1, 1, 1, 1},
-            {"messages", "messages per producer", 20000, 1000000, 10000000, 1},
+            {"messages", "messages per producer", 20000, 3000000, 10000000, 1},
             {"min_size_bytes", "smallest message", 16, 16, 16, 1},
             {"max_size_bytes", "largest message", 1024, 1024, 1024, 1},
             {"queue_depth",

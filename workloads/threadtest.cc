@@ -103,7 +103,7 @@ const bool kRegistered = RegisterWorkload<Threadtest>({
                "then frees it",
     .params =
         {
-            {"batches", "batches per thread", 50, 2500, 10000, 1},
+            {"batches", "batches per thread", 50, 5000, 20000, 1},
             {"objects_per_batch", "objects allocated, then freed, per batch",
              10000, 10000, 10000, 1},
             {"object_size_bytes", "size of every object", 8, 8, 8, 1},
