@@ -9,8 +9,9 @@
 // pool. The DOM is allocmark's own (json_dom.h says why not nlohmann::json):
 // every allocation of parsing is a Heap call and nothing else allocates.
 // Documents (json_corpus.h): Debian's iso-codes JSON files (8 documents,
-// ~1.4 MB), @mdn/browser-compat-data's data.json (one ~17 MB document,
-// installed by `make deps`), and generated API-response-like documents.
+// ~1.4 MB), @mdn/browser-compat-data's data.json (one ~12 MB document,
+// Debian's node-mdn-browser-compat-data), and generated API-response-like
+// documents.
 // Does not model: serialisation, queries that allocate, or documents kept
 // alive across requests. Threads: each of T threads parses the whole
 // schedule on its own heap (a JSON-serving process with T workers).

@@ -100,6 +100,11 @@ class Writer {
   std::string out_;
 };
 
+// Where Debian's node-mdn-browser-compat-data package puts the whole data set
+// as one document.
+constexpr const char* kMdnDataJson =
+    "/usr/share/nodejs/@mdn/browser-compat-data/data.json";
+
 }  // namespace
 
 std::string LoadIsoCodesCorpus(std::vector<JsonDocument>& out) {
@@ -117,10 +122,9 @@ std::string LoadIsoCodesCorpus(std::vector<JsonDocument>& out) {
 }
 
 std::string LoadMdnCorpus(std::vector<JsonDocument>& out) {
-  return ReadFile(
-      EnvOr("ALLOCMARK_MDN_BCD_JSON", ALLOCMARK_NPM_DIR
-            "/node_modules/@mdn/browser-compat-data/data.json"),
-      out, "make deps installs @mdn/browser-compat-data from the npm registry");
+  return ReadFile(EnvOr("ALLOCMARK_MDN_BCD_JSON", kMdnDataJson), out,
+                  "install Debian's node-mdn-browser-compat-data package: "
+                  "make deps");
 }
 
 std::string GenerateJsonDocument(Rng& rng, std::size_t target_bytes) {

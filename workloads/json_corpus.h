@@ -4,9 +4,10 @@
 //   iso-codes: the JSON files of Debian's iso-codes package (country,
 //     language, currency and script codes; 8 files, ~1.4 MB), from
 //     $ALLOCMARK_ISO_CODES_DIR or /usr/share/iso-codes/json.
-//   mdn: @mdn/browser-compat-data's data.json (~17 MB of deeply nested
-//     objects with many short strings), installed by `make deps` into
-//     third_party/npm, or the file $ALLOCMARK_MDN_BCD_JSON names.
+//   mdn: @mdn/browser-compat-data's data.json (~12 MB of deeply nested
+//     objects with many short strings, one document), from Debian's
+//     node-mdn-browser-compat-data package, or the file
+//     $ALLOCMARK_MDN_BCD_JSON names.
 // The generator writes API-response-like records (objects of ids, names,
 // tags, scores, nested addresses and event histories, with escapes and
 // \u sequences in some strings) from an Rng, so a seed gives the same text on
