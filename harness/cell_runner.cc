@@ -5,8 +5,8 @@
 #include <sstream>
 #include <utility>
 
+#include "base/temp_dir.h"
 #include "harness/child_process.h"
-#include "workloads/external_program.h"
 
 namespace allocmark {
 namespace {

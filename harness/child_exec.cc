@@ -1,9 +1,10 @@
 #include "harness/child_exec.h"
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
+#include "base/executable.h"
+#include "base/file_text.h"
+#include "base/temp_dir.h"
 #include "workloads/external_program.h"
 #include "workloads/rng.h"
 
@@ -37,10 +38,8 @@ class ExecInstance final : public WorkloadInstance {
       ctx.AddOps(0, 1);
       ctx.SetCounter("exit_code", exit->exit_code);
     }
-    std::ifstream output(spec.output_path);
-    std::string text((std::istreambuf_iterator<char>(output)),
-                     std::istreambuf_iterator<char>());
-    std::cout << "--- output of " << command_[0] << "\n" << text << std::flush;
+    std::cout << "--- output of " << command_[0] << "\n"
+              << ReadFileText(spec.output_path) << std::flush;
   }
 
  private:

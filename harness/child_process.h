@@ -1,6 +1,8 @@
-// Starting a child process with its own environment, output file and time
-// limit, and telling how it ended. The child runs in its own process group so
-// that a time-out or an interrupt kills it and anything it started.
+// The driver's policy for one child process (allocmark-child, or a tool run
+// around it): its time and memory limits, the driver's interrupt, and how it
+// ended in the words a failed cell records. Starting and reaping it is
+// base/process.h's: the child runs in its own process group so that a
+// time-out or an interrupt kills it and anything it started.
 #ifndef ALLOCMARK_HARNESS_CHILD_PROCESS_H_
 #define ALLOCMARK_HARNESS_CHILD_PROCESS_H_
 

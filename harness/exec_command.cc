@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/executable.h"
 #include "harness/allocator_choice.h"
 #include "harness/cell_loop.h"
 #include "harness/cell_runner.h"
@@ -19,7 +20,6 @@
 #include "harness/run_session.h"
 #include "harness/summary.h"
 #include "harness/usage_error.h"
-#include "workloads/external_program.h"
 
 namespace allocmark {
 namespace {

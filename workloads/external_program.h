@@ -15,12 +15,12 @@
 // every call binds to.
 //
 // Every program runs in its own process group with SIGKILL as its
-// parent-death signal: a program is never left running, whether the
-// workload stops it, fails, or the driver kills the child at its time limit.
+// parent-death signal (base/process.h): a program is never left running,
+// whether the workload stops it, fails, or the driver kills the child at its
+// time limit.
 #ifndef ALLOCMARK_WORKLOADS_EXTERNAL_PROGRAM_H_
 #define ALLOCMARK_WORKLOADS_EXTERNAL_PROGRAM_H_
 
-#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -28,12 +28,14 @@
 #include <utility>
 #include <vector>
 
+#include "base/process.h"
 #include "workloads/run_context.h"
 
 namespace allocmark {
 
 struct ProgramSpec {
-  std::vector<std::string> argv;  // argv[0]: an absolute path (FindExecutable)
+  std::vector<std::string> argv;  // argv[0]: an absolute path (FindExecutable,
+                                  // base/executable.h)
   bool under_test = true;         // false: a helper, started without LD_PRELOAD
   std::string stdin_path;         // empty: /dev/null
   std::string output_path;        // stdout and stderr; empty: /dev/null
@@ -41,15 +43,12 @@ struct ProgramSpec {
   std::vector<std::pair<std::string, std::string>> env;  // variables to set
 };
 
-// How a program ended.
-struct ProgramExit {
+// How a program ended: how its process ended, and whether it was killed at
+// its time limit (signal is 0 then).
+struct ProgramExit : ProcessExit {
   bool timed_out = false;
-  int exit_code = -1;  // when it exited
-  int signal = 0;      // when a signal ended it
-  double wall_s = 0;
-  rusage usage{};  // wait4's, of the program and its reaped children
 
-  bool ok() const { return !timed_out && signal == 0 && exit_code == 0; }
+  bool ok() const { return !timed_out && ProcessExit::ok(); }
   // "exited with status 1", "killed by SIGSEGV", "timed out after 30 s".
   std::string Describe(double timeout_s) const;
   ProgramUsage Usage() const;
@@ -58,15 +57,12 @@ struct ProgramExit {
 // One started program; destroying it kills its process group and reaps it.
 class Program {
  public:
-  Program() = default;
-  ~Program();
-  Program(const Program&) = delete;
-  Program& operator=(const Program&) = delete;
-
   // Starts the program; returns "" or why it could not start (exec's error).
   std::string Start(const ProgramSpec& spec);
-  pid_t pid() const { return pid_; }
-  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return process_.pid(); }
+  bool running() const { return process_.running(); }
+  // True once the program has exited (it stays unreaped until Wait or Stop).
+  bool HasExited() const { return process_.HasExited(); }
 
   // Waits (up to 10 s) until the loader has mapped the program's libraries,
   // then checks that the library expected to serve malloc is mapped. Returns
@@ -83,9 +79,7 @@ class Program {
   ProgramExit Stop(double grace_s, RunContext* ctx = nullptr);
 
  private:
-  ProgramExit Reap(int status, const rusage& usage, bool timed_out);
-  pid_t pid_ = -1;
-  double start_s_ = 0;
+  Process process_;
 };
 
 // Runs a program under test to completion as the measured process: start,
@@ -96,38 +90,14 @@ std::optional<ProgramExit> RunMeasuredProgram(const ProgramSpec& spec,
                                               double timeout_s,
                                               RunContext& ctx);
 
-// `name` itself when it contains a '/', else its first match in PATH; ""
-// when there is no such executable file.
-std::string FindExecutable(const std::string& name);
-
 // The path of a file shipped in workloads/data/ (ALLOCMARK_WORKLOAD_DATA
 // overrides the directory, for an installed or moved tree).
 std::string WorkloadDataPath(const std::string& name);
-
-// The last `lines` non-empty lines of a file, joined with " | ", at most
-// 400 characters: the reason a program gave when it failed.
-std::string TailOfFile(const std::string& path, int lines = 3);
 
 // The text after "KEY: " on the last line of a file that starts so; nullopt
 // when none does. How a shipped script reports its checksum or its count.
 std::optional<std::string> OutputValue(const std::string& path,
                                        const std::string& key);
-
-// A fresh directory under $TMPDIR (or /tmp), named PREFIX-XXXXXX, removed
-// with its contents.
-class TempDir {
- public:
-  // path() is empty when it could not be created.
-  explicit TempDir(const std::string& prefix = "allocmark-program");
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace allocmark
 

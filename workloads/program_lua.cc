@@ -17,6 +17,9 @@
 // checksum; a Lua error (non-zero exit) or a missing checksum fails the cell.
 #include <string>
 
+#include "base/executable.h"
+#include "base/file_text.h"
+#include "base/temp_dir.h"
 #include "workloads/external_program.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"

@@ -20,6 +20,8 @@
 // the cell.
 #include <string>
 
+#include "base/file_text.h"
+#include "base/temp_dir.h"
 #include "workloads/external_program.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"

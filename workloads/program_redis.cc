@@ -27,7 +27,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +39,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/executable.h"
+#include "base/file_text.h"
+#include "base/temp_dir.h"
 #include "workloads/external_program.h"
 #include "workloads/resp_client.h"
 #include "workloads/rng.h"
@@ -195,7 +197,7 @@ class ProgramRedis {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (ServerExited(server.pid())) {
+      if (server.HasExited()) {
         error = "redis-server exited on port " + std::to_string(port);
         return false;
       }
@@ -218,13 +220,6 @@ class ProgramRedis {
     error = "redis-server did not answer on port " + std::to_string(port) +
             " within 10 s";
     return false;
-  }
-
-  static bool ServerExited(pid_t pid) {
-    siginfo_t info{};
-    return waitid(P_PID, static_cast<id_t>(pid), &info,
-                  WEXITED | WNOHANG | WNOWAIT) == 0 &&
-           info.si_pid == pid;
   }
 
   // Phase 1: redis-benchmark, not preloaded (it is load, not the subject).

@@ -18,6 +18,9 @@
 #include <fstream>
 #include <string>
 
+#include "base/executable.h"
+#include "base/file_text.h"
+#include "base/temp_dir.h"
 #include "workloads/external_program.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"
