@@ -1,13 +1,9 @@
-// Shared by the micro-suite: request traces generated before timing, and the
-// process's resident bytes.
+// Shared by the micro-suite: request traces generated before timing.
 #ifndef ALLOCMARK_BENCH_BENCH_SUPPORT_H_
 #define ALLOCMARK_BENCH_BENCH_SUPPORT_H_
 
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <vector>
 
 namespace allocmark::bench {
@@ -36,18 +32,6 @@ inline std::vector<std::uint32_t> UniformIndices(std::size_t n,
   std::vector<std::uint32_t> out(n);
   for (auto& i : out) i = static_cast<std::uint32_t>(SplitMix(seed) % bound);
   return out;
-}
-
-// Resident bytes of the process now (/proc/self/statm), or -1.
-inline double ResidentBytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return -1;
-  long long size_pages = 0, resident_pages = 0;
-  const int read = std::fscanf(f, "%lld %lld", &size_pages, &resident_pages);
-  std::fclose(f);
-  if (read != 2) return -1;
-  return static_cast<double>(resident_pages) *
-         static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace allocmark::bench

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "allocators/slab.h"
+#include "base/resident_set.h"
 #include "bench/bench_support.h"
 
 namespace allocmark::bench {
@@ -33,7 +34,7 @@ void BM_SlabMemory(benchmark::State& state) {
   std::shuffle(order.begin(), order.end(), std::mt19937(11));
   std::vector<void*> blocks(kBlocks);
   for (auto _ : state) {
-    const double base = ResidentBytes();
+    const std::int64_t base = ResidentBytes();
     SlabAllocator slab;
     for (std::size_t i = 0; i < kBlocks; ++i) {
       blocks[i] = slab.Allocate(kBytes, 16);
@@ -46,14 +47,14 @@ void BM_SlabMemory(benchmark::State& state) {
     }
     const double peak_live = kBlocks * kBytes;
     state.counters["rss_per_live_steady"] =
-        (ResidentBytes() - base) / peak_live;
+        static_cast<double>(ResidentBytes() - base) / peak_live;
     const std::size_t slabs_before = slab.Stats().slabs;
     const std::size_t freed = kBlocks / 10 * 9;
     for (std::size_t i = 0; i < freed; ++i)
       slab.Deallocate(blocks[order[i]], kBytes, 16);
     slab.Trim();
     const double live = static_cast<double>((kBlocks - freed) * kBytes);
-    const double rss = ResidentBytes() - base;
+    const double rss = static_cast<double>(ResidentBytes() - base);
     state.counters["rss_per_live_after_trim"] = rss / live;
     state.counters["rss_per_peak_live_after_trim"] = rss / peak_live;
     state.counters["slabs_released_fraction"] =

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "base/resident_set.h"
 #include "harness/fragmentation.h"
 
 #if __has_include(<valgrind/callgrind.h>)
@@ -72,7 +73,7 @@ void CellMeasure::Begin() {
   clear << "5";
   clear.close();
   hwm_reset_ = clear.good();
-  baseline_rss_bytes_ = CurrentRssBytes();
+  baseline_rss_bytes_ = ResidentBytes();
   getrusage(RUSAGE_SELF, &begin_);
   // Under `valgrind --tool=callgrind --instr-atstart=no` (allocmark run
   // --callgrind) count only the timed region, on every thread: starting

@@ -1,51 +1,20 @@
 #include "harness/sampler.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 
 namespace allocmark {
-namespace {
-
-std::int64_t ReadRss(int fd) {
-  char buf[128];
-  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  // statm: size resident shared text lib data dt, in pages.
-  char* end = nullptr;
-  std::strtoll(buf, &end, 10);
-  long long resident = std::strtoll(end, nullptr, 10);
-  return static_cast<std::int64_t>(resident) * sysconf(_SC_PAGESIZE);
-}
-
-}  // namespace
-
-std::int64_t CurrentRssBytes() {
-  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  std::int64_t rss = ReadRss(fd);
-  close(fd);
-  return rss;
-}
 
 Sampler::Sampler(const RunContext& ctx, std::chrono::microseconds interval,
                  std::size_t max_samples)
     : ctx_(ctx),
       interval_(interval),
-      max_samples_(std::max<std::size_t>(max_samples, 4)) {
+      max_samples_(std::max<std::size_t>(max_samples, 4)),
+      self_rss_(0) {
   samples_.reserve(max_samples_ + 1);
-  statm_fd_ = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 }
 
-Sampler::~Sampler() {
-  Stop();
-  if (statm_fd_ >= 0) close(statm_fd_);
-  if (external_fd_ >= 0) close(external_fd_);
-}
+Sampler::~Sampler() { Stop(); }
 
 void Sampler::Start() {
   start_ = std::chrono::steady_clock::now();
@@ -81,19 +50,15 @@ void Sampler::TakeSample() {
     if (!external_) samples_.clear();  // the child's own, before the program
     external_ = true;
     if (pid != external_pid_) {
-      if (external_fd_ >= 0) close(external_fd_);
-      char path[64];
-      std::snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-      external_fd_ = pid != 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+      external_rss_ = pid != 0 ? ResidentSetReader(pid) : ResidentSetReader();
       external_pid_ = pid;
     }
-    // A program that has exited (a zombie) reads as 0 resident pages.
-    std::int64_t rss = external_fd_ >= 0 ? ReadRss(external_fd_) : -1;
+    // A program that has exited (a zombie) reads as 0 resident bytes.
+    std::int64_t rss = external_rss_.ReadBytes();
     if (rss > 0) samples_.push_back({t_s, rss, 0});
     return;
   }
-  samples_.push_back(
-      {t_s, statm_fd_ >= 0 ? ReadRss(statm_fd_) : -1, ctx_.LiveBytes()});
+  samples_.push_back({t_s, self_rss_.ReadBytes(), ctx_.LiveBytes()});
 }
 
 void Sampler::Loop() {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/resident_set.h"
 #include "harness/fragmentation.h"
 #include "workloads/run_context.h"
 
@@ -26,10 +27,6 @@ namespace allocmark {
 
 // t_s since Start(), resident set, live requested bytes (not yet freed).
 using Sample = SeriesPoint;
-
-// Resident set of this process in bytes, from /proc/self/statm; -1 if
-// unreadable.
-std::int64_t CurrentRssBytes();
 
 class Sampler {
  public:
@@ -61,12 +58,13 @@ class Sampler {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
-  int statm_fd_ = -1;
+  // statm is opened once per process and read with one pread per sample.
+  ResidentSetReader self_rss_;
   // A real-program workload's process (RunContext::measured_pid): once one
   // is set, the series holds only samples of the measured programs.
   bool external_ = false;
   int external_pid_ = 0;
-  int external_fd_ = -1;
+  ResidentSetReader external_rss_;
 };
 
 }  // namespace allocmark

@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "base/resident_set.h"
 #include "workloads/checked_block.h"
-#include "workloads/resident_memory.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"
 
