@@ -32,11 +32,25 @@ bool ValidName(const std::string& name) {
 AllocatorChoice FromTable(const ProcessAllocator& a) {
   auto library = FindLibrary(a);
   if (!library)
-    throw UsageError("allocator '" + std::string(a.name) +
-                     "' is not installed (" + std::string(a.soname) +
-                     " not found): apt-get install " +
-                     std::string(a.debian_package));
+    throw UsageError(
+        "allocator '" + std::string(a.name) + "' is not " +
+        (a.source == AllocatorSource::kUpstream ? "built" : "installed") +
+        " (" + LibraryPath(a) + " not found): " + HowToInstall(a));
   return {std::string(a.name), *library, &a, false, {}};
+}
+
+// The names that stand for a set of table rows: "default" (the four the
+// project is about), "all", "debian", "upstream".
+bool IsSetName(std::string_view name) {
+  return name == "default" || name == "all" || name == "debian" ||
+         name == "upstream";
+}
+
+bool InSet(std::string_view set, const ProcessAllocator& a) {
+  if (set == "default") return a.in_default_set;
+  if (set == "debian") return a.source == AllocatorSource::kDebian;
+  if (set == "upstream") return a.source == AllocatorSource::kUpstream;
+  return set == "all";
 }
 
 }  // namespace
@@ -73,30 +87,39 @@ std::vector<AllocatorChoice> ResolveAllocators(
   };
 
   std::vector<AllocatorChoice> chosen;
-  if (names.empty()) {
-    for (const auto& a : ProcessAllocators()) {
-      if (const AllocatorChoice* u = find_user(std::string(a.name))) {
-        chosen.push_back(*u);
-      } else if (FindLibrary(a)) {
-        chosen.push_back(FromTable(a));
+  auto has = [&](const std::string& name) {
+    return std::any_of(chosen.begin(), chosen.end(),
+                       [&](const auto& c) { return c.name == name; });
+  };
+  auto add = [&](const AllocatorChoice& c) {
+    if (has(c.name))
+      throw UsageError("allocator '" + c.name + "' is named twice");
+    chosen.push_back(c);
+  };
+  const std::vector<std::string> default_set = {"default"};
+  for (const auto& name : names.empty() ? default_set : names) {
+    if (IsSetName(name)) {
+      // A set takes its members that are there to preload; "all" and the
+      // default set also take the user's own libraries.
+      for (const auto& a : ProcessAllocators()) {
+        if (!InSet(name, a)) continue;
+        if (const AllocatorChoice* u = find_user(std::string(a.name)))
+          add(*u);
+        else if (FindLibrary(a))
+          add(FromTable(a));
       }
-    }
-    for (const auto& u : user)
-      if (!FindProcessAllocator(u.name)) chosen.push_back(u);
-    return chosen;
-  }
-  for (const auto& name : names) {
-    if (std::any_of(chosen.begin(), chosen.end(),
-                    [&](const auto& c) { return c.name == name; }))
-      throw UsageError("allocator '" + name + "' is named twice");
-    if (const AllocatorChoice* u = find_user(name)) {
-      chosen.push_back(*u);
+      if (name == "all" || names.empty())
+        for (const auto& u : user)
+          if (!has(u.name)) chosen.push_back(u);
+    } else if (const AllocatorChoice* u = find_user(name)) {
+      add(*u);
     } else if (const ProcessAllocator* a = FindProcessAllocator(name)) {
-      chosen.push_back(FromTable(*a));
+      add(FromTable(*a));
     } else {
       throw UsageError(
           "unknown allocator '" + name + "' (known: " + KnownNames() +
-          "; or name a library with --allocator NAME=/path/lib.so)");
+          "; sets: default, all, debian, upstream; or name a library with "
+          "--allocator NAME=/path/lib.so)");
     }
   }
   return chosen;

@@ -24,10 +24,12 @@ struct AllocatorChoice {
   MallocProof probe;                        // what a probe child reported
 };
 
-// `names`: --allocators (empty: every installed table allocator, then the
-// user's); `custom`: the NAME=/path arguments. Throws UsageError for an
-// unknown name, an allocator that is not installed (naming its Debian
-// package), a path that does not exist.
+// `names`: --allocators, table names or set names ("default": the four the
+// project is about, "all", "debian", "upstream": each set's members that are
+// installed or built); empty means "default". Both the default set and "all"
+// add the user's libraries. `custom`: the NAME=/path arguments. Throws
+// UsageError for an unknown name, a named allocator that is not installed or
+// built (naming the command that gets it), a path that does not exist.
 std::vector<AllocatorChoice> ResolveAllocators(
     const std::vector<std::string>& names,
     const std::vector<std::string>& custom);

@@ -106,7 +106,7 @@ std::string ApplyParams(const WorkloadInfo* info,
 }
 
 int Run(const ChildOptions& o) {
-  MallocProof proof = ProveMalloc();
+  MallocProof proof = ProveMalloc(o.expect_allocator);
   if (std::string mismatch = CheckProof(proof, o); !mismatch.empty()) {
     std::cerr << "allocmark-child: " << mismatch << "\n";
     return 3;

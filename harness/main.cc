@@ -54,7 +54,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
 
-  app.add_subcommand("list", "list workloads, heaps and process allocators");
+  bool list_json = false;
+  std::vector<std::string> list_custom;
+  auto* list_cmd = app.add_subcommand(
+      "list", "list workloads, heaps and process allocators");
+  list_cmd->add_flag("--json", list_json, "print one JSON object");
+  list_cmd->add_option("--allocator", list_custom,
+                       "NAME=/path/lib.so: list a library of your own too");
 
   RunOptions run;
   auto* run_cmd = app.add_subcommand(
@@ -65,7 +71,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd
       ->add_option("--allocators", run.allocators,
-                   "process allocators (default: every installed one)")
+                   "process allocators or sets (default: glibc, jemalloc, "
+                   "tcmalloc, mimalloc; all: every available one)")
       ->delimiter(',');
   run_cmd->add_option(
       "--allocator", run.custom_allocators,
@@ -152,7 +159,8 @@ int main(int argc, char** argv) {
                          "[options] -- COMMAND ARGS...");
   exec_cmd
       ->add_option("--allocators", exec.allocators,
-                   "process allocators (default: every installed one)")
+                   "process allocators or sets (default: glibc, jemalloc, "
+                   "tcmalloc, mimalloc; all: every available one)")
       ->delimiter(',');
   exec_cmd->add_option(
       "--allocator", exec.custom_allocators,
@@ -215,7 +223,7 @@ int main(int argc, char** argv) {
   run.command_line = command_line.str();
   exec.command_line = run.command_line;
   try {
-    if (app.got_subcommand("list")) return ListCommand();
+    if (list_cmd->parsed()) return ListCommand(list_json, list_custom);
     if (run_cmd->parsed()) return RunCommand(run);
     if (compare_cmd->parsed()) return CompareCommand(compare_cmd->remaining());
     if (exec_cmd->parsed()) return ExecCommand(exec);
