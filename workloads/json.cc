@@ -20,8 +20,9 @@
 // dom_allocations.
 // Latency: each document's parse + walk + destroy, on the steady clock
 // (documents differ in size by 10^4: read the percentiles per corpus mix).
-// Checks itself: every document is parsed once before the timed region on
-// malloc, and its walk hash recorded; the timed walk must give the same hash
+// Checks itself: every document is parsed once before the timed region (on
+// memory from mmap, which the process allocator never sees: untimed_heap.h),
+// and its walk hash recorded; the timed walk must give the same hash
 // (the walk reads every value and string byte and checks that unused array
 // slots are still zero), else the cell fails. A missing or malformed corpus
 // file fails the cell with the file's name and the reason.
@@ -36,6 +37,7 @@
 #include "workloads/json_dom.h"
 #include "workloads/rng.h"
 #include "workloads/thread_group.h"
+#include "workloads/untimed_heap.h"
 #include "workloads/workload.h"
 
 namespace allocmark {
@@ -45,69 +47,39 @@ class Json {
  public:
   explicit Json(const WorkloadConfig& config)
       : threads_(config.threads),
+        corpus_(LoadJsonCorpus(config)),
         allocations_(static_cast<std::size_t>(config.threads)) {
-    std::vector<std::size_t> iso, mdn;
-    auto load = [&](auto loader, std::vector<std::size_t>& indices) {
-      if (!error_.empty()) return;
-      std::size_t first = documents_.size();
-      error_ = loader(documents_);
-      for (std::size_t i = first; i < documents_.size(); ++i)
-        indices.push_back(i);
-    };
-    if (config.Get("iso_codes_passes") > 0) load(LoadIsoCodesCorpus, iso);
-    if (config.Get("mdn_passes") > 0) load(LoadMdnCorpus, mdn);
-    if (!error_.empty()) return;
-    Rng rng(config.seed);
-    for (std::int64_t i = 0; i < config.Get("generated_documents"); ++i) {
-      schedule_.push_back(documents_.size());
-      documents_.push_back(
-          {"generated-" + std::to_string(i),
-           GenerateJsonDocument(rng,
-                                config.GetSize("generated_document_bytes"))});
-    }
-    for (std::int64_t pass = 0; pass < config.Get("iso_codes_passes"); ++pass)
-      schedule_.insert(schedule_.end(), iso.begin(), iso.end());
-    for (std::int64_t pass = 0; pass < config.Get("mdn_passes"); ++pass)
-      schedule_.insert(schedule_.end(), mdn.begin(), mdn.end());
-
-    // The reference parse: validates the corpus and records each walk hash.
-    MallocHeap heap;
+    if (!corpus_.error.empty()) return;
+    // The reference parse: validates the corpus and records each walk hash,
+    // on memory the process allocator never sees (untimed_heap.h).
     std::string scratch;
-    for (const auto& doc : documents_) {
+    for (const auto& doc : corpus_.documents) {
+      UntimedHeap heap;
       JsonHeapUse use;
       std::string error;
       JsonValue* root =
-          JsonParser<MallocHeap>(heap, use, scratch).Parse(doc.text, error);
+          JsonParser<UntimedHeap>(heap, use, scratch).Parse(doc.text, error);
       if (root == nullptr) {
-        error_ = doc.name + " is not valid JSON: " + error;
+        corpus_.error = doc.name + " is not valid JSON: " + error;
         return;
       }
       expected_hash_.push_back(JsonWalkHash(root));
-      JsonDestroy(heap, root, use);
-      for (std::size_t i = 0; i + 8 <= doc.text.size(); i += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, doc.text.data() + i, 8);
-        hash_.Add(word);
-      }
-      hash_.Add(doc.text.size());
     }
-    for (std::size_t index : schedule_) hash_.Add(index);
+    corpus_.AddTo(hash_);
   }
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }
 
   template <Heap H>
   void Run(RunContext& ctx) {
-    if (!error_.empty()) return ctx.Fail(error_);
+    if (!corpus_.error.empty()) return ctx.Fail(corpus_.error);
     const std::int64_t start = NowNs();
     RunThreads(threads_, [&](int t) { RunThread<H>(ctx, t); });
     const double wall_s = static_cast<double>(NowNs() - start) * 1e-9;
     if (ctx.failed()) return;
-    double bytes = 0, allocations = 0;
-    for (std::size_t index : schedule_)
-      bytes += static_cast<double>(documents_[index].text.size());
+    double allocations = 0;
     for (std::int64_t a : allocations_) allocations += static_cast<double>(a);
-    bytes *= threads_;
+    const double bytes = corpus_.ScheduledBytes() * threads_;
     ctx.SetCounter("bytes_parsed", bytes);
     ctx.SetCounter("parsed_bytes_per_s", bytes / wall_s);
     ctx.SetCounter("dom_allocations", allocations);
@@ -121,10 +93,10 @@ class Json {
     std::string scratch;
     scratch.reserve(1 << 16);
     auto& latencies = ctx.Latencies(t);
-    latencies.reserve(schedule_.size());
-    for (std::size_t index : schedule_) {
+    latencies.reserve(corpus_.schedule.size());
+    for (std::size_t index : corpus_.schedule) {
       if (ctx.failed()) return;
-      const JsonDocument& doc = documents_[index];
+      const JsonDocument& doc = corpus_.documents[index];
       const std::int64_t start = NowNs();
       std::string error;
       JsonValue* root =
@@ -141,48 +113,27 @@ class Json {
       heap.Reset();
       latencies.push_back(NowNs() - start);
     }
-    ctx.AddOps(t, static_cast<std::int64_t>(schedule_.size()));
+    ctx.AddOps(t, static_cast<std::int64_t>(corpus_.schedule.size()));
     allocations_[static_cast<std::size_t>(t)] = use.allocations;
   }
 
   int threads_;
-  std::vector<JsonDocument> documents_;
+  JsonCorpus corpus_;  // its error, if any, is reported by Run
   std::vector<std::uint64_t> expected_hash_;  // per document
-  std::vector<std::size_t> schedule_;         // documents in parse order
   std::vector<std::int64_t> allocations_;     // per thread
-  std::string error_;  // a corpus problem, reported by Run
   RequestHash hash_;
 };
 
 const bool kRegistered = RegisterWorkload<Json>({
     .name = "json",
     .summary = "parse real and generated JSON into a DOM, walk it, destroy it",
-    .params =
-        {
-            {"iso_codes_passes",
-             "times the iso-codes files are parsed (0: not loaded)", 1, 8, 40,
-             0},
-            {"mdn_passes",
-             "times @mdn/browser-compat-data is parsed (0: not loaded)", 0, 1,
-             5, 0},
-            {"generated_documents", "generated documents, each parsed once", 4,
-             40, 400, 0},
-            {"generated_document_bytes", "size of a generated document", 65536,
-             262144, 262144, 1},
-        },
+    .params = JsonCorpusParams(),
     .heaps = {HeapKind::kMalloc, HeapKind::kArena, HeapKind::kPmrMonotonic,
               HeapKind::kPmrPool},
     .max_threads = 64,
     .ops_unit = "documents",
     .cost_weight = 1.0,
-    .check = [](const Params& p) -> std::string {
-      if (p.at("iso_codes_passes") + p.at("mdn_passes") +
-              p.at("generated_documents") ==
-          0)
-        return "no documents: set iso_codes_passes, mdn_passes or "
-               "generated_documents";
-      return "";
-    },
+    .check = CheckJsonCorpusParams,
 });
 
 }  // namespace

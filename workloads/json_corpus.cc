@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -125,6 +126,75 @@ std::string LoadMdnCorpus(std::vector<JsonDocument>& out) {
   return ReadFile(EnvOr("ALLOCMARK_MDN_BCD_JSON", kMdnDataJson), out,
                   "install Debian's node-mdn-browser-compat-data package: "
                   "make deps");
+}
+
+JsonCorpus LoadJsonCorpus(const WorkloadConfig& config) {
+  JsonCorpus corpus;
+  std::vector<std::size_t> iso, mdn;
+  auto load = [&](auto loader, std::vector<std::size_t>& indices) {
+    if (!corpus.error.empty()) return;
+    std::size_t first = corpus.documents.size();
+    corpus.error = loader(corpus.documents);
+    for (std::size_t i = first; i < corpus.documents.size(); ++i)
+      indices.push_back(i);
+  };
+  if (config.Get("iso_codes_passes") > 0) load(LoadIsoCodesCorpus, iso);
+  if (config.Get("mdn_passes") > 0) load(LoadMdnCorpus, mdn);
+  if (!corpus.error.empty()) return corpus;
+  Rng rng(config.seed);
+  for (std::int64_t i = 0; i < config.Get("generated_documents"); ++i) {
+    corpus.schedule.push_back(corpus.documents.size());
+    corpus.documents.push_back(
+        {"generated-" + std::to_string(i),
+         GenerateJsonDocument(rng,
+                              config.GetSize("generated_document_bytes"))});
+  }
+  for (std::int64_t pass = 0; pass < config.Get("iso_codes_passes"); ++pass)
+    corpus.schedule.insert(corpus.schedule.end(), iso.begin(), iso.end());
+  for (std::int64_t pass = 0; pass < config.Get("mdn_passes"); ++pass)
+    corpus.schedule.insert(corpus.schedule.end(), mdn.begin(), mdn.end());
+  return corpus;
+}
+
+double JsonCorpus::ScheduledBytes() const {
+  double bytes = 0;
+  for (std::size_t index : schedule)
+    bytes += static_cast<double>(documents[index].text.size());
+  return bytes;
+}
+
+void JsonCorpus::AddTo(RequestHash& hash) const {
+  for (const auto& doc : documents) {
+    for (std::size_t i = 0; i + 8 <= doc.text.size(); i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, doc.text.data() + i, 8);
+      hash.Add(word);
+    }
+    hash.Add(doc.text.size());
+  }
+  for (std::size_t index : schedule) hash.Add(index);
+}
+
+std::vector<ParamSpec> JsonCorpusParams() {
+  return {
+      {"iso_codes_passes",
+       "times the iso-codes files are parsed (0: not loaded)", 1, 8, 40, 0},
+      {"mdn_passes", "times @mdn/browser-compat-data is parsed (0: not loaded)",
+       0, 1, 5, 0},
+      {"generated_documents", "generated documents, each parsed once", 4, 40,
+       400, 0},
+      {"generated_document_bytes", "size of a generated document", 65536,
+       262144, 262144, 1},
+  };
+}
+
+std::string CheckJsonCorpusParams(const Params& p) {
+  if (p.at("iso_codes_passes") + p.at("mdn_passes") +
+          p.at("generated_documents") ==
+      0)
+    return "no documents: set iso_codes_passes, mdn_passes or "
+           "generated_documents";
+  return "";
 }
 
 std::string GenerateJsonDocument(Rng& rng, std::size_t target_bytes) {

@@ -16,10 +16,12 @@
 #define ALLOCMARK_WORKLOADS_JSON_CORPUS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "workloads/rng.h"
+#include "workloads/workload.h"
 
 namespace allocmark {
 
@@ -35,6 +37,25 @@ std::string LoadMdnCorpus(std::vector<JsonDocument>& out);
 
 // A document of about target_bytes (at least one record), from `rng`.
 std::string GenerateJsonDocument(Rng& rng, std::size_t target_bytes);
+
+// What every json workload parses, in order: the generated documents, then
+// the iso-codes files `iso_codes_passes` times, then the MDN document
+// `mdn_passes` times (the parameters of JsonCorpusParams()).
+struct JsonCorpus {
+  std::vector<JsonDocument> documents;
+  std::vector<std::size_t> schedule;  // indices into documents
+  std::string error;  // a missing or unreadable file; the cells fail with it
+
+  // The bytes one pass over the schedule parses.
+  double ScheduledBytes() const;
+  // Adds every document's bytes and the schedule to `hash`.
+  void AddTo(RequestHash& hash) const;
+};
+JsonCorpus LoadJsonCorpus(const WorkloadConfig& config);
+
+// The parameters LoadJsonCorpus reads, and their check (WorkloadInfo::check).
+std::vector<ParamSpec> JsonCorpusParams();
+std::string CheckJsonCorpusParams(const Params& p);
 
 }  // namespace allocmark
 

@@ -10,7 +10,8 @@ from allocmark_cli import ALLOCMARK, INSTALLED, run_allocmark  # noqa: E402,F401
 from run_files import read_run  # noqa: E402,F401
 
 # The workloads of the suite; each declares its heaps.
-SUITE = ["cache_scratch", "cache_thrash", "churn", "fragmentation", "frame_arena", "json", "large",
+SUITE = ["cache_scratch", "cache_thrash", "churn", "fragmentation", "frame_arena", "json",
+         "json_nlohmann", "json_rapidjson", "json_rapidjson_pool", "large",
          "larson", "producer_consumer", "realloc_growth", "threadtest", "xmalloc"]
 SUITE_REGEX = "^(" + "|".join(SUITE) + ")$"
 
