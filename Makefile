@@ -7,7 +7,7 @@ JOBS     ?= $(shell nproc)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=Release
 export MPLBACKEND = Agg
 
-.PHONY: deps build bench test report microbench microbench-table
+.PHONY: deps build bench test report microbench microbench-table allocators
 
 deps:
 	@scripts/install_deps.sh
@@ -22,6 +22,12 @@ bench: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The allocators Debian does not ship, built at pinned upstream commits into
+# $(BUILD)/upstream-allocators (scripts/build_allocators.py; README: Allocators).
+# ALLOCMARK_GIT_MIRROR=DIR clones DIR/<repo>.git instead of the upstream URLs.
+allocators: build
+	$(PYTHON) scripts/build_allocators.py --allocmark $(BUILD)/allocmark --jobs $(JOBS)
 
 report: deps
 	$(PYTHON) scripts/render_report.py $(RUN)

@@ -1,5 +1,6 @@
 """The workload suite under the real driver: every cell ok, the same requests under every allocator."""
 import collections
+import json
 import pathlib
 import re
 
@@ -9,13 +10,9 @@ from conftest import INSTALLED, SUITE, read_run, run_allocmark
 
 
 def declared_heaps():
-    """{workload: [heaps]} from `allocmark list`'s console output (the binary
-    has no machine-readable listing yet)."""
-    text = run_allocmark("list", check=0).stdout
-    heaps = {}
-    for name, listed in re.findall(r"^  (\w+) .*\n\s+heaps: ([^;]+);", text, re.M):
-        heaps[name] = [h.strip() for h in listed.split(",")]
-    return heaps
+    """{workload: [heaps]} from `allocmark list --json`."""
+    listing = json.loads(run_allocmark("list", "--json", check=0).stdout)
+    return {w["name"]: w["heaps"] for w in listing["workloads"]}
 
 
 def test_every_workload_allocator_and_heap_runs_ok(smoke_cells):
