@@ -1,11 +1,16 @@
 """The look shared by every allocmark chart: palette, fonts, file output.
 
-One colour per process allocator, the same in every chart of every run:
-the Okabe-Ito palette (Okabe & Ito 2008), which stays distinct under the
-common colour-vision deficiencies. Known allocators have fixed colours;
-others (user libraries) take the remaining colours in the run's order.
-Each allocator also has its own marker, so lines stay apart in greyscale.
-Heaps are told apart by position (bar groups) or panel, never by colour alone.
+One colour per process allocator, the same in every chart of every run. The
+four the project is about take the first Okabe-Ito colours (Okabe & Ito 2008),
+which stay distinct under the common colour-vision deficiencies; the other
+allocators of allocmark's table take the rest of Okabe-Ito and Paul Tol's
+"muted" scheme (also colour-blind safe), so a run with every allocator
+(`--allocators all`, about fifteen) has no two alike. A variant of a family
+(mimalloc-3.4.3, scudo-16) takes a colour of its own, not a shade of its
+family's. Others (user libraries) take the colours no allocator of the run
+uses, in the run's order. Each allocator also has its own marker, so lines
+stay apart in greyscale. Heaps are told apart by position (bar groups) or
+panel, never by colour alone.
 """
 
 import math
@@ -24,17 +29,36 @@ OKABE_ITO = {
     "orange": "#E69F00", "reddish purple": "#CC79A7", "sky blue": "#56B4E9",
     "yellow": "#F0E442", "black": "#000000",
 }
+TOL_MUTED = {
+    "indigo": "#332288", "cyan": "#88CCEE", "teal": "#44AA99",
+    "green": "#117733", "olive": "#999933", "sand": "#DDCC77",
+    "rose": "#CC6677", "wine": "#882255", "purple": "#AA4499",
+}
 FIXED_COLOURS = {
     "glibc": OKABE_ITO["blue"],
     "jemalloc": OKABE_ITO["vermillion"],
     "tcmalloc": OKABE_ITO["bluish green"],
     "mimalloc": OKABE_ITO["orange"],
+    "tcmalloc-full": TOL_MUTED["green"],
+    "tbbmalloc": TOL_MUTED["indigo"],
+    "scudo-14": TOL_MUTED["rose"],
+    "scudo-16": TOL_MUTED["purple"],
+    "mimalloc-2.4.1": TOL_MUTED["sand"],
+    "mimalloc-3.4.3": TOL_MUTED["olive"],
+    "jemalloc-5.3.1": TOL_MUTED["wine"],
+    "tcmalloc-2.18.1": TOL_MUTED["teal"],
+    "snmalloc": OKABE_ITO["reddish purple"],
+    "rpmalloc": OKABE_ITO["sky blue"],
+    "hardened_malloc": OKABE_ITO["black"],
 }
-SPARE_COLOURS = [OKABE_ITO[n] for n in
-                 ("reddish purple", "sky blue", "black", "yellow")]
+SPARE_COLOURS = [TOL_MUTED["cyan"], OKABE_ITO["yellow"], "#888888", "#5f3c1a"]
 FIXED_MARKERS = {"glibc": "o", "jemalloc": "s", "tcmalloc": "^",
-                 "mimalloc": "D"}
-SPARE_MARKERS = ["v", "P", "X", "*", "h", "<", ">", "p"]
+                 "mimalloc": "D", "tcmalloc-full": "v", "tbbmalloc": "P",
+                 "scudo-14": "X", "scudo-16": "*", "mimalloc-2.4.1": "h",
+                 "mimalloc-3.4.3": "<", "jemalloc-5.3.1": ">",
+                 "tcmalloc-2.18.1": "p", "snmalloc": "d", "rpmalloc": "H",
+                 "hardened_malloc": "8"}
+SPARE_MARKERS = ["1", "2", "3", "4", "+", "x"]
 FAILED_COLOUR = "#8c8c8c"
 REFERENCE_COLOUR = "#333333"
 DPI = 150
@@ -75,23 +99,27 @@ def apply_style():
     })
 
 
+def _assign(allocators, fixed, spare):
+    """{allocator: style}: the fixed ones, then the spare styles no allocator
+    of the run uses, in the run's order (cycling only past the spares)."""
+    styles = dict(fixed)
+    taken = {fixed[name] for name in allocators if name in fixed}
+    free = [s for s in spare if s not in taken] or list(spare)
+    unnamed = [name for name in allocators if name not in styles]
+    unused = [s for s in fixed.values() if s not in taken and s not in free]
+    pool = free + unused
+    for i, name in enumerate(unnamed):
+        styles[name] = pool[i % len(pool)]
+    return styles
+
+
 def allocator_colours(allocators):
     """{allocator: colour} for the names of a run, stable across runs."""
-    colours = dict(FIXED_COLOURS)
-    spare = iter(SPARE_COLOURS * (1 + len(allocators)))
-    for name in allocators:
-        if name not in colours:
-            colours[name] = next(spare)
-    return colours
+    return _assign(allocators, FIXED_COLOURS, SPARE_COLOURS)
 
 
 def allocator_markers(allocators):
-    markers = dict(FIXED_MARKERS)
-    spare = iter(SPARE_MARKERS * (1 + len(allocators)))
-    for name in allocators:
-        if name not in markers:
-            markers[name] = next(spare)
-    return markers
+    return _assign(allocators, FIXED_MARKERS, SPARE_MARKERS)
 
 
 def save(fig, out_dir, name):
@@ -152,8 +180,9 @@ def format_rate(value):
 
 
 def legend_below(fig, handles, labels, ncol=None, title=None):
-    """One legend for the figure, under the axes, never over data."""
-    ncol = ncol or min(len(labels), 5)
+    """One legend for the figure, under the axes, never over data; up to
+    six entries a row, so fifteen allocators take three rows."""
+    ncol = ncol or min(len(labels), 5 if len(labels) <= 5 else 6)
     return fig.legend(handles, labels, loc="lower center", ncol=ncol,
                       title=title, frameon=False,
                       bbox_to_anchor=(0.5, -0.01))

@@ -66,7 +66,8 @@ def geometric_means(values):
     return np.array(result)
 
 
-def _panel(ax, values, failed, present, row_names, col_keys, title, norm):
+def _panel(ax, values, failed, present, row_names, col_keys, title, norm,
+           fontsize):
     gmean = geometric_means(values)
     grid = np.vstack([values, gmean])
     masked = np.ma.masked_invalid(grid)
@@ -74,7 +75,7 @@ def _panel(ax, values, failed, present, row_names, col_keys, title, norm):
     cmap.set_bad(MISSING_COLOUR)
     image = ax.imshow(masked, cmap=cmap, norm=norm, aspect="auto")
     n_rows = len(row_names)
-    for i in range(grid.shape[0]):
+    for i in range(grid.shape[0] if fontsize else 0):
         for j in range(grid.shape[1]):
             value = grid[i, j]
             weight = "bold" if i == n_rows else "normal"
@@ -88,15 +89,16 @@ def _panel(ax, values, failed, present, row_names, col_keys, title, norm):
                 text = f"{value:.2f}"
                 far = abs(math.log(value)) > 0.6 * math.log(norm.vmax)
                 colour = "white" if far else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=10,
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
                     color=colour, fontweight=weight)
     ax.axhline(n_rows - 0.5, color="black", linewidth=2)
     ax.set_yticks(range(n_rows + 1))
     ax.set_yticklabels(row_names + ["geometric mean"])
     ax.get_yticklabels()[-1].set_fontweight("bold")
     ax.set_xticks(range(len(col_keys)))
-    ax.set_xticklabels([a for _, a in col_keys], rotation=35, ha="right",
-                       rotation_mode="anchor")
+    ax.set_xticklabels([a for _, a in col_keys], rotation=35 if fontsize else 90,
+                       ha="right", rotation_mode="anchor",
+                       fontsize=min(12, max(fontsize, 8)))
     ax.tick_params(length=0)
     # Heaps as labelled groups of columns above the grid.
     start = 0
@@ -133,14 +135,20 @@ def plot(run, rows, out_dir, colours):
                   else f"{base.baseline.heap} on {base.baseline.allocator}"
                   ) if base else "baseline (none in this run)"
 
+    # A column is 0.62 in wide, for a ratio in 10 pt; a run with every
+    # allocator under every heap (about 90 columns) narrows them down to the
+    # 30 in cap, the numbers shrink with them, and below 6 pt the columns
+    # show colour alone (the report's tables have the numbers).
     width = min(30, max(11, 3.5 + 0.62 * len(col_keys)))
+    fontsize = min(10.0, 10.0 * (width - 3.5) / len(col_keys) / 0.62)
+    fontsize = fontsize if fontsize >= 6 else 0
     height = min(30, max(7, 3.2 + 2 * 0.45 * (len(row_keys) + 1)))
     fig, axes = plt.subplots(2, 1, figsize=(width, height),
                              layout="constrained")
     _panel(axes[0], time_ratio, failed, present, row_names, col_keys,
-           "time per operation (1 / throughput)", norm)
+           "time per operation (1 / throughput)", norm, fontsize)
     image = _panel(axes[1], rss_ratio, failed, present, row_names, col_keys,
-                   "peak RSS", norm)
+                   "peak RSS", norm, fontsize)
     bar = fig.colorbar(image, ax=axes, shrink=0.6, pad=0.01)
     bar.set_label(f"ratio to {base_label} (lower is better)")
     ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10)
