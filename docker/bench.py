@@ -55,8 +55,12 @@ def parse_args(argv):
     parser.add_argument("--base", help="base image (default: a local debootstrap of bookworm)")
     parser.add_argument("--image", default="allocmark:local", help="tag of the built image (default: %(default)s)")
     parser.add_argument("--no-build", action="store_true", help="run the image --image as it is, without building")
-    parser.add_argument("--upstream-allocators", default="",
-                        help="build argument UPSTREAM_ALLOCATORS: 'all' or e.g. mimalloc3 (needs github.com)")
+    parser.add_argument("--upstream-allocators", default="all",
+                        help="build argument UPSTREAM_ALLOCATORS: 'all' (default), 'none', or names "
+                        "such as snmalloc,rpmalloc")
+    parser.add_argument("--git-mirror", default=os.environ.get("ALLOCMARK_GIT_MIRROR", ""),
+                        help="directory of <repo>.git mirrors to clone the upstream allocators from "
+                        "(default: $ALLOCMARK_GIT_MIRROR; none: the upstream URLs)")
     parser.add_argument("run_args", nargs="*", help="after --: more `allocmark run` options")
     return parser.parse_args(argv)
 
@@ -84,7 +88,7 @@ def main(argv=None):
                 return 2
         else:
             image_id = engine.build_image(args.base or engine.local_base_image(), args.image,
-                                          args.upstream_allocators)
+                                          args.upstream_allocators, args.git_mirror)
         engine.log(f"running the {args.profile} suite in {args.image} on CPUs {args.cpus}, memory {args.memory}")
         status = run_in_container(args, image_id, ["run", "--profile", args.profile, "--run-id", args.run_id,
                                                    *args.run_args])

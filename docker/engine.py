@@ -173,17 +173,29 @@ def git_revision():
     return head.stdout.strip() + ("-dirty" if dirty else "")
 
 
-def build_image(base, tag, upstream_allocators=""):
-    """docker build of docker/Dockerfile from the checkout. Returns the image id."""
+MIRROR_IN_CONTEXT = REPO / "docker" / "git-mirror"
+
+
+def build_image(base, tag, upstream_allocators="all", git_mirror=""):
+    """docker build of docker/Dockerfile from the checkout. Returns the image id.
+    `git_mirror`: a directory of <repo>.git mirrors the image clones the
+    upstream allocators from (copied into the build context for the build)."""
     previous = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", tag],
                               capture_output=True, text=True).stdout.strip()
     build_log = tempfile.NamedTemporaryFile(prefix="allocmark-docker-build-", suffix=".log", delete=False)
     log(f"building {tag} from {base} (log: {build_log.name})")
-    proc = subprocess.run(["docker", "build", "--force-rm", "-f", str(REPO / "docker/Dockerfile"),
-                           "--build-arg", f"BASE={base}", "--build-arg", f"IMAGE={tag}",
-                           "--build-arg", f"GIT_REVISION={git_revision()}",
-                           "--build-arg", f"UPSTREAM_ALLOCATORS={upstream_allocators}",
-                           "-t", tag, str(REPO)], stdout=build_log, stderr=subprocess.STDOUT)
+    shutil.rmtree(MIRROR_IN_CONTEXT, ignore_errors=True)
+    if git_mirror:
+        for repo in sorted(pathlib.Path(git_mirror).glob("*.git")):
+            shutil.copytree(repo, MIRROR_IN_CONTEXT / repo.name, symlinks=True)
+    try:
+        proc = subprocess.run(["docker", "build", "--force-rm", "-f", str(REPO / "docker/Dockerfile"),
+                               "--build-arg", f"BASE={base}", "--build-arg", f"IMAGE={tag}",
+                               "--build-arg", f"GIT_REVISION={git_revision()}",
+                               "--build-arg", f"UPSTREAM_ALLOCATORS={upstream_allocators or 'none'}",
+                               "-t", tag, str(REPO)], stdout=build_log, stderr=subprocess.STDOUT)
+    finally:
+        shutil.rmtree(MIRROR_IN_CONTEXT, ignore_errors=True)
     if proc.returncode != 0:
         tail = pathlib.Path(build_log.name).read_text(errors="replace")[-3000:]
         sys.exit(f"allocmark-docker: docker build failed (log: {build_log.name}):\n{tail}")
