@@ -11,10 +11,9 @@
 
 namespace allocmark {
 
-nlohmann::json CountInstructions(const Cell& cell,
-                                 const AllocatorChoice& allocator,
-                                 const CellRunOptions& options,
-                                 const RunStore& store) {
+void CountInstructions(const Cell& cell, const AllocatorChoice& allocator,
+                       const CellRunOptions& options, const RunStore& store,
+                       CellResult& result) {
   const std::string stem =
       (store.dir() / "logs" / (cell.id + ".callgrind")).string();
   const std::string out_file = stem + ".out";
@@ -26,17 +25,22 @@ nlohmann::json CountInstructions(const Cell& cell,
                     "--callgrind-out-file=" + out_file},
                    "callgrind", cell, allocator, options, stem, 1000000,
                    options.timeout_s * 100);
-  if (!run.error.empty()) return {{"callgrind_error", run.error}};
+  if (!run.error.empty()) {
+    result.callgrind_error = run.error;
+    return;
+  }
   const double ops = run.benchmark.value("ops", 0.0);
   std::optional<AllocatorInstructions> counted =
       ReadAllocatorInstructions(out_file, AllocatorCodeOf(run.library));
-  if (!counted || ops <= 0)
-    return {{"callgrind_error", "no instruction total in " + out_file}};
-  return {
-      {"instructions", counted->total},
-      {"instructions_per_op", static_cast<double>(counted->total) / ops},
-      {"allocator_instruction_share", counted->share()},
-      {"callgrind_allocator", run.library.empty() ? "glibc" : allocator.name}};
+  if (!counted || ops <= 0) {
+    result.callgrind_error = "no instruction total in " + out_file;
+    return;
+  }
+  const auto total = static_cast<double>(counted->total);
+  result.figures.Set("instructions", total);
+  result.figures.Set("instructions_per_op", total / ops);
+  result.figures.Set("allocator_instruction_share", counted->share());
+  result.callgrind_allocator = run.library.empty() ? "glibc" : allocator.name;
 }
 
 }  // namespace allocmark

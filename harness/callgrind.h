@@ -10,11 +10,11 @@
 #define ALLOCMARK_HARNESS_CALLGRIND_H_
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "harness/allocator_choice.h"
+#include "harness/cell_result.h"
 #include "harness/cell_runner.h"
 #include "harness/matrix.h"
 #include "harness/result_store.h"
@@ -23,16 +23,15 @@ namespace allocmark {
 
 inline constexpr const char* kValgrind = "/usr/bin/valgrind";
 
-// Runs `cell` under callgrind. Returns the fields for its row:
-// {"instructions": Ir of the timed region, "instructions_per_op": Ir / ops,
-// "allocator_instruction_share": the fraction of those inside the allocator
-// or heap (callgrind_file.h), "callgrind_allocator": what served malloc
-// there} or, when the count could not be taken, {"callgrind_error": why}.
+// Runs `cell` under callgrind and adds to `result` the figures
+// instructions (Ir of the timed region), instructions_per_op (Ir / ops) and
+// allocator_instruction_share (the fraction of those inside the allocator or
+// heap, callgrind_file.h), and callgrind_allocator (what served malloc
+// there); or, when the count could not be taken, callgrind_error (why).
 // Files: logs/<cell>.callgrind.*.
-nlohmann::json CountInstructions(const Cell& cell,
-                                 const AllocatorChoice& allocator,
-                                 const CellRunOptions& options,
-                                 const RunStore& store);
+void CountInstructions(const Cell& cell, const AllocatorChoice& allocator,
+                       const CellRunOptions& options, const RunStore& store,
+                       CellResult& result);
 
 }  // namespace allocmark
 

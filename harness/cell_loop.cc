@@ -52,40 +52,41 @@ bool RunCells(const std::vector<Cell>& cells,
               << " threads=" << cell.threads << " heap=" << cell.heap << " "
               << cell.allocator << " rep " << cell.rep + 1 << rep_suffix
               << " ... " << std::flush;
-    nlohmann::json row = RunCell(cell, a, cro, store);
-    if (StopRequested() && row.value("status", "") != "ok") {
+    CellResult result = RunCell(cell, a, cro, store);
+    if (StopRequested() && !result.ok()) {
       std::cerr << "interrupted\n";
       return false;
     }
-    const bool ok = row.value("status", "") == "ok";
-    if (ok)
-      std::cerr << "ok " << row.value("wall_s", 0.0) << " s";
+    if (result.ok())
+      std::cerr << "ok " << result.figures.Get("wall_s").value_or(0) << " s";
     else
-      std::cerr << "FAILED: " << row.value("error", "");
-    if (ok && cell.rep == 0 && passes.callgrind) {
+      std::cerr << "FAILED: " << result.error;
+    if (result.ok() && cell.rep == 0 && passes.callgrind) {
       std::cerr << "; callgrind ... " << std::flush;
-      row.update(CountInstructions(cell, a, cro, store));
-      if (row.contains("callgrind_error"))
-        std::cerr << "failed: " << row["callgrind_error"].get<std::string>();
+      CountInstructions(cell, a, cro, store, result);
+      if (!result.callgrind_error.empty())
+        std::cerr << "failed: " << result.callgrind_error;
       else
         std::cerr << fmt::format(
             "{:.0f} instructions/op, {:.0f}% in the allocator",
-            row["instructions_per_op"].get<double>(),
-            100 * row["allocator_instruction_share"].get<double>());
+            result.figures.Get("instructions_per_op").value_or(0),
+            100 *
+                result.figures.Get("allocator_instruction_share").value_or(0));
     }
-    if (ok && cell.rep == 0 && passes.perf) {
+    if (result.ok() && cell.rep == 0 && passes.perf) {
       std::cerr << "; perf ... " << std::flush;
-      row.update(MeasureTimeShare(cell, a, cro, store));
-      if (row.contains("perf_error"))
-        std::cerr << "failed: " << row["perf_error"].get<std::string>();
+      MeasureTimeShare(cell, a, cro, store, result);
+      if (!result.perf_error.empty())
+        std::cerr << "failed: " << result.perf_error;
       else
         std::cerr << fmt::format(
             "{:.0f}% of the time in the allocator",
-            100 * row["allocator_time_share"].get<double>());
+            100 * result.figures.Get("allocator_time_share").value_or(0));
     }
+    nlohmann::json row = CellRow(result);
     store.AppendCell(row);
     done.insert(cell.id);
-    rows.push_back(row);
+    rows.push_back(std::move(row));
     ++finished;
     double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

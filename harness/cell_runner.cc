@@ -29,72 +29,50 @@ double ToSeconds(double value, const std::string& unit) {
   return value;
 }
 
-void Fail(nlohmann::json& row, const std::string& reason) {
-  row["status"] = "failed";
-  row["error"] = reason;
-}
-
 }  // namespace
 
 void FoldChildJson(const nlohmann::json& child,
-                   const AllocatorChoice& allocator, nlohmann::json& row) {
+                   const AllocatorChoice& allocator, CellResult& result) {
   if (!child.is_object() || !child.contains("benchmarks") ||
       child["benchmarks"].empty())
-    return Fail(row, "the child wrote no benchmark result");
+    return result.Fail("the child wrote no benchmark result");
   const auto& context = child.value("context", nlohmann::json::object());
-  std::string served_by = context.value("malloc_allocator", "");
-  std::string library = context.value("malloc_library", "");
-  row["allocator_proven"] = served_by;
-  row["allocator_library"] = library;
-  row["allocator_version"] = context.value("malloc_version", "");
-  row["request_checksum"] = context.value("request_checksum", "");
-  if (allocator.known != nullptr && served_by != allocator.known->name)
-    return Fail(row, "malloc is served by " + served_by + " (" + library +
-                         "), not " + allocator.name);
+  AllocatorProof& proof = result.proof.emplace();
+  proof.allocator = context.value("malloc_allocator", "");
+  proof.library = context.value("malloc_library", "");
+  proof.version = context.value("malloc_version", "");
+  proof.request_checksum = context.value("request_checksum", "");
+  if (allocator.known != nullptr && proof.allocator != allocator.known->name)
+    return result.Fail("malloc is served by " + proof.allocator + " (" +
+                       proof.library + "), not " + allocator.name);
   if (allocator.user_library &&
-      library != std::filesystem::weakly_canonical(allocator.library).string())
-    return Fail(
-        row, "malloc is served by " + library + ", not " + allocator.library);
+      proof.library !=
+          std::filesystem::weakly_canonical(allocator.library).string())
+    return result.Fail("malloc is served by " + proof.library + ", not " +
+                       allocator.library);
 
   const auto& b = child["benchmarks"][0];
   if (b.value("error_occurred", false))
-    return Fail(row, b.value("error_message", "the workload failed"));
-  static const char* kFigures[] = {"ops",
-                                   "ops_per_s",
-                                   "peak_rss_bytes",
-                                   "baseline_rss_bytes",
-                                   "peak_live_bytes",
-                                   "fragmentation",
-                                   "process_rss_over_live",
-                                   "frag_time_avg",
-                                   "frag_at_peak_live",
-                                   "frag_at_peak_rss",
-                                   "frag_max_over_max",
-                                   "user_s",
-                                   "sys_s",
-                                   "page_faults",
-                                   "major_page_faults",
-                                   "latency_samples",
-                                   "p50_ns",
-                                   "p90_ns",
-                                   "p99_ns",
-                                   "p999_ns",
-                                   "max_ns"};
-  for (const char* key : kFigures)
-    if (b.contains(key)) row[key] = b[key];
-  row["wall_s"] =
-      ToSeconds(b.value("real_time", 0.0), b.value("time_unit", "ns"));
-  nlohmann::json stats = nlohmann::json::object(),
-                 counters = nlohmann::json::object();
+    return result.Fail(b.value("error_message", "the workload failed"));
+  // Every figure of the table the child reported (CellMeasure::Report),
+  // Google Benchmark's real time as wall_s.
+  for (Figure f : Figure::All())
+    if (auto it = b.find(std::string(f.name()));
+        it != b.end() && it->is_number())
+      result.figures.Set(f, it->get<double>());
+  result.figures.Set("wall_s", ToSeconds(b.value("real_time", 0.0),
+                                         b.value("time_unit", "ns")));
   for (const auto& [key, value] : b.items()) {
-    if (key.rfind("stats.", 0) == 0) stats[key.substr(6)] = value;
-    if (key.rfind("workload.", 0) == 0) counters[key.substr(9)] = value;
+    if (!value.is_number()) continue;
+    if (key.starts_with("stats."))
+      result.allocator_stats[key.substr(6)] = value.get<double>();
+    if (key.starts_with("workload."))
+      result.counters[key.substr(9)] = value.get<double>();
   }
-  row["allocator_stats"] = stats;
-  row["counters"] = counters;
-  if (row.value("ops", 0.0) <= 0 || row.value("wall_s", 0.0) <= 0)
-    return Fail(row, "the workload reported no operations or no time");
-  row["status"] = "ok";
+  if (result.figures.Get("ops").value_or(0) <= 0 ||
+      result.figures.Get("wall_s").value_or(0) <= 0)
+    return result.Fail("the workload reported no operations or no time");
+  result.status_ok = true;
 }
 
 std::vector<std::string> ChildCellArgs(const Cell& cell,
@@ -121,12 +99,9 @@ std::vector<std::string> ChildCellArgs(const Cell& cell,
   return args;
 }
 
-nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
-                       const CellRunOptions& options, const RunStore& store) {
-  nlohmann::json row = {{"cell_id", cell.id},    {"workload", cell.workload},
-                        {"params", cell.params}, {"threads", cell.threads},
-                        {"heap", cell.heap},     {"allocator", cell.allocator},
-                        {"rep", cell.rep},       {"seed", cell.seed}};
+CellResult RunCell(const Cell& cell, const AllocatorChoice& allocator,
+                   const CellRunOptions& options, const RunStore& store) {
+  CellResult result(cell);
   std::filesystem::path child_json =
       store.dir() / "logs" / (cell.id + ".gbench.json");
   std::filesystem::path log = store.LogPath(cell.id);
@@ -137,7 +112,6 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
   ChildSpec spec;
   // `allocmark exec` cells measure a command: the same options, no workload.
   const bool exec = !cell.command.empty();
-  if (exec) row["command"] = cell.command;
   spec.argv = {options.child_path, exec ? "exec" : "run"};
   for (std::string& arg : ChildCellArgs(cell, allocator))
     spec.argv.push_back(std::move(arg));
@@ -159,27 +133,27 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
   spec.max_rss_bytes = options.max_rss_bytes;
 
   ChildOutcome outcome = RunChild(spec);
-  row["elapsed_s"] = outcome.wall_s;
-  row["log"] = std::filesystem::relative(log, store.dir()).string();
+  result.elapsed_s = outcome.wall_s;
+  result.log = std::filesystem::relative(log, store.dir()).string();
   if (!outcome.ok()) {
     std::string reason = outcome.Describe(spec);
     if (outcome.started && outcome.exit_code > 0) {
       std::string last = LastLine(log);
       if (!last.empty()) reason += ": " + last;
     }
-    Fail(row, reason);
-    return row;
+    result.Fail(reason);
+    return result;
   }
   std::ifstream in(child_json);
   nlohmann::json child = nlohmann::json::parse(in, nullptr, false);
   if (child.is_discarded()) {
-    Fail(row, "the child's JSON output is missing or malformed");
-    return row;
+    result.Fail("the child's JSON output is missing or malformed");
+    return result;
   }
-  FoldChildJson(child, allocator, row);
-  if (row["status"] == "ok" && std::filesystem::exists(series))
-    row["timeseries"] = std::filesystem::relative(series, store.dir()).string();
-  return row;
+  FoldChildJson(child, allocator, result);
+  if (result.ok() && std::filesystem::exists(series))
+    result.timeseries = std::filesystem::relative(series, store.dir()).string();
+  return result;
 }
 
 }  // namespace allocmark

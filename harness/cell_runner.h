@@ -1,7 +1,8 @@
 // Runs one cell of the matrix in its own child process and turns what the
-// child wrote (Google Benchmark JSON, the RSS CSV) into one cells.jsonl row.
-// A cell that crashed, timed out, met the wrong allocator or failed its own
-// checks becomes a row with status "failed" and the reason, and no figures.
+// child wrote (Google Benchmark JSON, the RSS CSV) into its CellResult, the
+// one place the driver fills a result. A cell that crashed, timed out, met
+// the wrong allocator or failed its own checks is failed with the reason,
+// and its row carries no figures.
 #ifndef ALLOCMARK_HARNESS_CELL_RUNNER_H_
 #define ALLOCMARK_HARNESS_CELL_RUNNER_H_
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "harness/allocator_choice.h"
+#include "harness/cell_result.h"
 #include "harness/matrix.h"
 #include "harness/result_store.h"
 
@@ -27,8 +29,8 @@ struct CellRunOptions {
   std::int64_t max_rss_bytes = 0;  // 0: no limit
 };
 
-nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
-                       const CellRunOptions& options, const RunStore& store);
+CellResult RunCell(const Cell& cell, const AllocatorChoice& allocator,
+                   const CellRunOptions& options, const RunStore& store);
 
 // The arguments of `allocmark-child run|exec` that say what the cell is (its
 // workload, heap, threads, seed and parameters; none for an exec cell but
@@ -37,11 +39,12 @@ nlohmann::json RunCell(const Cell& cell, const AllocatorChoice& allocator,
 std::vector<std::string> ChildCellArgs(const Cell& cell,
                                        const AllocatorChoice& allocator);
 
-// Turns the child's Google Benchmark JSON into the figures of a row, checking
-// the allocator proof against `allocator`. Fills row["status"] and, when
-// failed, row["error"]. Exposed for tests.
+// Takes from the child's Google Benchmark JSON what served malloc (checked
+// against `allocator`) and every figure of harness/figures.json it reported,
+// with Google Benchmark's real time as wall_s; marks `result` ok, or failed
+// with the reason. Exposed for tests.
 void FoldChildJson(const nlohmann::json& child,
-                   const AllocatorChoice& allocator, nlohmann::json& row);
+                   const AllocatorChoice& allocator, CellResult& result);
 
 }  // namespace allocmark
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/resident_set.h"
+#include "harness/figures.h"
 #include "harness/fragmentation.h"
 
 #if __has_include(<valgrind/callgrind.h>)
@@ -95,22 +96,27 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
                          const AllocatorStats& stats) const {
   using benchmark::Counter;
   auto& c = state.counters;
+  // A figure of harness/figures.json: the driver copies every one it finds.
+  auto put = [&c](Figure f, double value,
+                  Counter::Flags flags = Counter::kDefaults) {
+    c[std::string(f.name())] = Counter(value, flags);
+  };
   const double ops = static_cast<double>(ctx.Ops());
-  c["ops"] = Counter(ops);
-  c["ops_per_s"] = Counter(ops, Counter::kIsRate);
+  put("ops", ops);
+  put("ops_per_s", ops, Counter::kIsRate);
   std::int64_t peak_rss = sampler.PeakRssBytes();
   if (hwm_reset_) peak_rss = std::max(peak_rss, HighWaterMarkBytes());
   std::int64_t peak_live =
       std::max(sampler.PeakLiveBytes(), ctx.LargestThreadPeakBytes());
-  c["peak_rss_bytes"] = Counter(static_cast<double>(peak_rss));
-  c["baseline_rss_bytes"] = Counter(static_cast<double>(baseline_rss_bytes_));
-  c["peak_live_bytes"] = Counter(static_cast<double>(peak_live));
+  put("peak_rss_bytes", static_cast<double>(peak_rss));
+  put("baseline_rss_bytes", static_cast<double>(baseline_rss_bytes_));
+  put("peak_live_bytes", static_cast<double>(peak_live));
   // The whole process's peak over the peak live bytes: the binary, the
   // libraries and the workload's trace included, so never the headline.
-  c["process_rss_over_live"] =
-      Counter(peak_live > 0 ? static_cast<double>(peak_rss) /
-                                  static_cast<double>(peak_live)
-                            : 0);
+  put("process_rss_over_live",
+      peak_live > 0
+          ? static_cast<double>(peak_rss) / static_cast<double>(peak_live)
+          : 0);
   // Johnstone & Wilson's four measures, on the resident set above baseline.
   Fragmentation jw = ComputeFragmentation(
       sampler.samples(), baseline_rss_bytes_, peak_rss, peak_live);
@@ -120,43 +126,42 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
   // granularity and the allocator's fixed start-up cost than about how it
   // packs the heap, so no headline is given (the four measures stay).
   if (jw.max_over_max && peak_live >= kFragmentationMinLiveBytes)
-    c["fragmentation"] = Counter(*jw.max_over_max);
-  const std::pair<const char*, const std::optional<double>&> jw_counters[] = {
-      {"frag_time_avg", jw.time_avg},
-      {"frag_at_peak_live", jw.at_peak_live},
-      {"frag_at_peak_rss", jw.at_peak_rss},
-      {"frag_max_over_max", jw.max_over_max}};
-  for (const auto& [name, value] : jw_counters)
-    if (value) c[name] = Counter(*value);
+    put("fragmentation", *jw.max_over_max);
+  const std::pair<Figure, const std::optional<double>&> jw_figures[] = {
+      {Figure("frag_time_avg"), jw.time_avg},
+      {Figure("frag_at_peak_live"), jw.at_peak_live},
+      {Figure("frag_at_peak_rss"), jw.at_peak_rss},
+      {Figure("frag_max_over_max"), jw.max_over_max}};
+  for (const auto& [figure, value] : jw_figures)
+    if (value) put(figure, *value);
+  // Not figures: the timed region on the perf pass's clock (perf_pass.h).
   c["timed_begin_monotonic_s"] = Counter(begin_monotonic_s_);
   c["timed_end_monotonic_s"] = Counter(end_monotonic_s_);
-  c["user_s"] = Counter(Seconds(end_.ru_utime) - Seconds(begin_.ru_utime));
-  c["sys_s"] = Counter(Seconds(end_.ru_stime) - Seconds(begin_.ru_stime));
-  c["page_faults"] =
-      Counter(static_cast<double>(end_.ru_minflt - begin_.ru_minflt));
-  c["major_page_faults"] =
-      Counter(static_cast<double>(end_.ru_majflt - begin_.ru_majflt));
+  put("user_s", Seconds(end_.ru_utime) - Seconds(begin_.ru_utime));
+  put("sys_s", Seconds(end_.ru_stime) - Seconds(begin_.ru_stime));
+  put("page_faults", static_cast<double>(end_.ru_minflt - begin_.ru_minflt));
+  put("major_page_faults",
+      static_cast<double>(end_.ru_majflt - begin_.ru_majflt));
   // A real-program workload measured another process: its own figures
   // (wait4's rusage; the sampler read its /proc/PID/statm) replace the
   // child's, which only started it and waited.
   if (const ProgramUsage& program = ctx.program_usage(); program.programs > 0) {
-    c["peak_rss_bytes"] = Counter(static_cast<double>(
-        std::max(sampler.PeakRssBytes(), program.peak_rss_bytes)));
-    c["baseline_rss_bytes"] = Counter(0);
-    c["user_s"] = Counter(program.user_s);
-    c["sys_s"] = Counter(program.sys_s);
-    c["page_faults"] = Counter(static_cast<double>(program.page_faults));
-    c["major_page_faults"] =
-        Counter(static_cast<double>(program.major_page_faults));
+    put("peak_rss_bytes", static_cast<double>(std::max(
+                              sampler.PeakRssBytes(), program.peak_rss_bytes)));
+    put("baseline_rss_bytes", 0);
+    put("user_s", program.user_s);
+    put("sys_s", program.sys_s);
+    put("page_faults", static_cast<double>(program.page_faults));
+    put("major_page_faults", static_cast<double>(program.major_page_faults));
   }
   std::vector<std::int64_t> latencies = ctx.AllLatencies();
   if (!latencies.empty()) {
-    c["latency_samples"] = Counter(static_cast<double>(latencies.size()));
-    c["p50_ns"] = Counter(Percentile(latencies, 0.50));
-    c["p90_ns"] = Counter(Percentile(latencies, 0.90));
-    c["p99_ns"] = Counter(Percentile(latencies, 0.99));
-    c["p999_ns"] = Counter(Percentile(latencies, 0.999));
-    c["max_ns"] = Counter(Percentile(latencies, 1.0));
+    put("latency_samples", static_cast<double>(latencies.size()));
+    put("p50_ns", Percentile(latencies, 0.50));
+    put("p90_ns", Percentile(latencies, 0.90));
+    put("p99_ns", Percentile(latencies, 0.99));
+    put("p999_ns", Percentile(latencies, 0.999));
+    put("max_ns", Percentile(latencies, 1.0));
   }
   for (const auto& [name, value] : ctx.counters())
     c["workload." + name] = Counter(value);

@@ -189,10 +189,9 @@ std::string PerfUnavailableReason() {
          ": run as root or lower /proc/sys/kernel/perf_event_paranoid";
 }
 
-nlohmann::json MeasureTimeShare(const Cell& cell,
-                                const AllocatorChoice& allocator,
-                                const CellRunOptions& options,
-                                const RunStore& store) {
+void MeasureTimeShare(const Cell& cell, const AllocatorChoice& allocator,
+                      const CellRunOptions& options, const RunStore& store,
+                      CellResult& result) {
   const std::string stem =
       (store.dir() / "logs" / (cell.id + ".perf")).string();
   const std::string data = stem + ".data";
@@ -203,26 +202,33 @@ nlohmann::json MeasureTimeShare(const Cell& cell,
        std::to_string(kPerfSamplesPerSecond), "-g", "-o", data, "--"},
       "perf", cell, allocator, options, stem, options.sample_interval_us,
       options.timeout_s * 2);
-  if (!run.error.empty()) return {{"perf_error", run.error}};
+  if (!run.error.empty()) {
+    result.perf_error = run.error;
+    return;
+  }
   const double begin_s = run.benchmark.value("timed_begin_monotonic_s", 0.0);
   const double end_s = run.benchmark.value("timed_end_monotonic_s", 0.0);
   ChildSpec script;
   script.argv = {kPerf, "script", "-i", data, "-F", "time,ip,sym,dso"};
   script.output_path = stem + ".script";
   script.timeout_s = options.timeout_s * 2;
-  if (ChildOutcome o = RunChild(script); !o.ok())
-    return {{"perf_error", "perf script " + o.Describe(script)}};
+  if (ChildOutcome o = RunChild(script); !o.ok()) {
+    result.perf_error = "perf script " + o.Describe(script);
+    return;
+  }
   TimeShare share =
       TimeShareOfSamples(ReadFile(script.output_path), begin_s, end_s,
                          {AllocatorCodeOf(run.library), options.child_path});
   // The raw samples are large; the script's text keeps what was counted.
   std::filesystem::remove(data);
-  if (share.samples == 0)
-    return {{"perf_error", "no sample fell in the timed region"}};
-  return {
-      {"allocator_time_share", static_cast<double>(share.allocator_samples) /
-                                   static_cast<double>(share.samples)},
-      {"perf_samples", share.samples}};
+  if (share.samples == 0) {
+    result.perf_error = "no sample fell in the timed region";
+    return;
+  }
+  const auto samples = static_cast<double>(share.samples);
+  result.figures.Set("allocator_time_share",
+                     static_cast<double>(share.allocator_samples) / samples);
+  result.figures.Set("perf_samples", samples);
 }
 
 }  // namespace allocmark

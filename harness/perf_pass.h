@@ -51,13 +51,12 @@ struct TimeShare {
 TimeShare TimeShareOfSamples(std::string_view script, double begin_s,
                              double end_s, const SampleCode& code);
 
-// Runs `cell` under perf. Returns the fields for its row:
-// {"allocator_time_share": fraction, "perf_samples": samples in the timed
-// region} or {"perf_error": why}. Files: logs/<cell>.perf.*.
-nlohmann::json MeasureTimeShare(const Cell& cell,
-                                const AllocatorChoice& allocator,
-                                const CellRunOptions& options,
-                                const RunStore& store);
+// Runs `cell` under perf and adds to `result` the figures
+// allocator_time_share (a fraction) and perf_samples (samples in the timed
+// region), or perf_error (why). Files: logs/<cell>.perf.*.
+void MeasureTimeShare(const Cell& cell, const AllocatorChoice& allocator,
+                      const CellRunOptions& options, const RunStore& store,
+                      CellResult& result);
 
 }  // namespace allocmark
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "harness/figures.h"
 #include "harness/usage_error.h"
 
 namespace allocmark {
@@ -101,10 +102,16 @@ std::string CellProblem(const nlohmann::json& row) {
     return "'threads' is not an integer";
   if (row.contains("rep") && !row["rep"].is_number_integer())
     return "'rep' is not an integer";
-  for (const char* key : {"ops", "ops_per_s", "wall_s", "peak_rss_bytes",
-                          "peak_live_bytes", "elapsed_s"})
-    if (row.contains(key) && !row[key].is_number())
-      return std::string("'") + key + "' is not a number";
+  if (row.contains("elapsed_s") && !row["elapsed_s"].is_number())
+    return "'elapsed_s' is not a number";
+  for (Figure f : Figure::All()) {
+    auto it = row.find(std::string(f.name()));
+    if (it == row.end() || it->is_number()) continue;
+    std::string problem = "'";
+    problem += f.name();
+    problem += "' is not a number";
+    return problem;
+  }
   if (row.contains("params") && !row["params"].is_object())
     return "'params' is not an object";
   return "";

@@ -55,7 +55,8 @@ class RunStore {
 // where present.
 std::string RunJsonProblem(const nlohmann::json& run);
 // Why `row` is not a cells.jsonl row, or "": an object with a non-empty
-// string cell_id, status "ok" or "failed", and typed figures where present.
+// string cell_id, status "ok" or "failed", and numbers for elapsed_s and
+// every figure of harness/figures.json where present.
 std::string CellProblem(const nlohmann::json& row);
 
 // Writes `text` to `path` through a temporary file and a rename.

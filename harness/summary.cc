@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
+#include <utility>
+
+#include "harness/cell_result.h"
 
 namespace allocmark {
 
@@ -35,12 +39,16 @@ std::string FormatSummary(const std::vector<nlohmann::json>& rows,
       allocator_order.push_back(a);
     Figures& f = groups[key][a];
     if (r.value("status", "") == "ok") {
-      f.ops_per_s.push_back(r.value("ops_per_s", 0.0));
-      f.peak_rss.push_back(r.value("peak_rss_bytes", 0.0));
-      if (r.contains("fragmentation"))
-        f.fragmentation.push_back(r.value("fragmentation", 0.0));
-      if (r.contains("allocator_instruction_share"))
-        f.share.push_back(r.value("allocator_instruction_share", 0.0));
+      // The figures by their names in harness/figures.json; an optional one
+      // joins its median only where the row has it.
+      const std::pair<Figure, std::vector<double>*> shown[] = {
+          {Figure("ops_per_s"), &f.ops_per_s},
+          {Figure("peak_rss_bytes"), &f.peak_rss},
+          {Figure("fragmentation"), &f.fragmentation},
+          {Figure("allocator_instruction_share"), &f.share}};
+      for (const auto& [figure, values] : shown)
+        if (std::optional<double> value = FigureOf(r, figure))
+          values->push_back(*value);
     } else {
       ++f.failed;
       failures += fmt::format("  {}: {}\n", r.value("cell_id", "?"),

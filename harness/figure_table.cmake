@@ -1,0 +1,40 @@
+# allocmark_figure_table(JSON OUT): writes OUT, the initialiser of
+# harness/figures.h's kFigureTable, from JSON (harness/figures.json, the one
+# table of a cell's figures, which the scripts read as it is). Runs when
+# CMake configures; editing the table configures again. A malformed table,
+# a name that is not snake_case or an unknown kind stops the configuration
+# with the entry's index.
+function(allocmark_figure_table json out)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${json}")
+  file(READ "${json}" text)
+  string(JSON count ERROR_VARIABLE error LENGTH "${text}" figures)
+  if(error)
+    message(FATAL_ERROR "${json}: ${error}")
+  endif()
+  set(kinds higher_better kHigherBetter lower_better kLowerBetter count kCount fraction kFraction)
+  set(body "// Generated from ${json} by harness/figure_table.cmake: edit the table.\n")
+  math(EXPR last "${count} - 1")
+  foreach(i RANGE ${last})
+    foreach(field name unit kind meaning)
+      string(JSON ${field} ERROR_VARIABLE error GET "${text}" figures ${i} ${field})
+      if(error)
+        message(FATAL_ERROR "${json}: figure ${i}: ${error}")
+      endif()
+      string(REPLACE "\\" "\\\\" ${field} "${${field}}")
+      string(REPLACE "\"" "\\\"" ${field} "${${field}}")
+    endforeach()
+    if(NOT name MATCHES "^[a-z][a-z0-9_]*$")
+      message(FATAL_ERROR "${json}: figure ${i}: name '${name}' is not snake_case")
+    endif()
+    list(FIND kinds "${kind}" at)
+    if(at LESS 0 OR at MATCHES "[13579]$")
+      message(FATAL_ERROR "${json}: figure ${i} (${name}): kind '${kind}' is none of "
+                          "higher_better, lower_better, count, fraction")
+    endif()
+    math(EXPR at "${at} + 1")
+    list(GET kinds ${at} enumerator)
+    string(APPEND body "    {\"${name}\", \"${unit}\", FigureKind::${enumerator},\n     \"${meaning}\"},\n")
+  endforeach()
+  file(WRITE "${out}.tmp" "${body}")
+  configure_file("${out}.tmp" "${out}" COPYONLY)
+endfunction()
