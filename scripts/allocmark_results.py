@@ -27,32 +27,50 @@ SCHEMA_VERSION = 1
 KNOWN_ALLOCATORS = ("glibc", "jemalloc", "tcmalloc", "mimalloc")
 KNOWN_HEAPS = ("malloc", "pmr-monotonic", "pmr-pool", "arena", "slab")
 
-# Per-cell figures of an ok row, all numbers, all optional (a workload that
+# The figures of an ok row, all numbers, all optional (a workload that
 # samples no latency has no p50_ns, only rep 0 of a --callgrind or --perf run
-# has instructions or a share, and a future harness may add more).
-METRICS = (
-    "wall_s", "ops", "ops_per_s", "user_s", "sys_s", "page_faults",
-    "major_page_faults", "peak_rss_bytes", "baseline_rss_bytes",
-    "peak_live_bytes", "fragmentation", "process_rss_over_live",
-    "latency_samples", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns",
-    "frag_time_avg", "frag_at_peak_live", "frag_at_peak_rss",
-    "frag_max_over_max", "instructions", "instructions_per_op",
-    "allocator_instruction_share", "allocator_time_share", "perf_samples",
-)
-# Figures that are fractions of the timed region, between 0 and 1.
-SHARES = ("allocator_instruction_share", "allocator_time_share")
-# What a figure means, where a name alone would mislead; every chart, table
-# and comparison that shows one of these says this.
-MEANINGS = {
-    "fragmentation": "peak resident above baseline / peak live bytes",
-    "process_rss_over_live": "whole process's peak RSS / peak live bytes",
-    "allocator_instruction_share":
-        "share of the timed region's instructions in the allocator",
-    "allocator_time_share":
-        "share of the timed region's time in the allocator",
-}
-PERCENTILES = (("p50_ns", "p50"), ("p90_ns", "p90"), ("p99_ns", "p99"),
-               ("p999_ns", "p99.9"), ("max_ns", "max"))
+# has instructions or a share, and a future harness may add more): the one
+# table harness/figures.json, which the harness writes its rows from.
+FIGURES_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             os.pardir, "harness", "figures.json")
+FIGURE_KINDS = ("higher_better", "lower_better", "count", "fraction")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of harness/figures.json."""
+
+    name: str
+    unit: str
+    kind: str  # one of FIGURE_KINDS
+    meaning: str  # short enough for a chart's label
+
+
+def load_figures(path=FIGURES_TABLE):
+    """{name: Figure} in the table's order. Raises ResultError when the
+    table is not a list of figures with a name, unit, kind and meaning."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            entries = json.load(f)["figures"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ResultError(path, f"not the table of figures: {e}") from None
+    if not isinstance(entries, list):
+        raise ResultError(path, "'figures' is not a list")
+    figures = {}
+    for i, entry in enumerate(entries):
+        try:
+            figure = Figure(**{k: str(entry[k]) for k in
+                               ("name", "unit", "kind", "meaning")})
+        except (KeyError, TypeError):
+            raise ResultError(path, f"figure {i} lacks a name, unit, kind or "
+                              "meaning") from None
+        if figure.kind not in FIGURE_KINDS or figure.name in figures:
+            raise ResultError(path, f"figure {i} ({figure.name}) repeats a "
+                              f"name or has an unknown kind {figure.kind!r}")
+        figures[figure.name] = figure
+    return figures
+
+
 _REQUIRED = (("cell_id", str), ("workload", str), ("threads", int),
              ("heap", str), ("allocator", str), ("rep", int),
              ("status", str))
@@ -85,6 +103,31 @@ class ResultError(Exception):
         self.problem = problem
         where = self.path if line is None else f"{self.path}:{line}"
         super().__init__(f"{where}: {problem}")
+
+
+FIGURES = load_figures()
+METRICS = tuple(FIGURES)
+# Figures that are fractions of the timed region, between 0 and 1.
+SHARES = tuple(n for n, f in FIGURES.items() if f.kind == "fraction")
+HIGHER_IS_BETTER = tuple(n for n, f in FIGURES.items()
+                         if f.kind == "higher_better")
+# What each figure means; every chart, table and comparison that shows one
+# says this where a name alone would mislead.
+MEANINGS = {n: f.meaning for n, f in FIGURES.items()}
+
+
+def figure_name(name):
+    """``name``, checked to be a figure of the table: a script names the
+    figures it shows through this, so that a name the harness does not write
+    fails on import instead of showing nothing."""
+    if name not in FIGURES:
+        raise ValueError(f"{name!r} is not a figure of {FIGURES_TABLE}")
+    return name
+
+
+PERCENTILES = tuple((figure_name(name), label) for name, label in (
+    ("p50_ns", "p50"), ("p90_ns", "p90"), ("p99_ns", "p99"),
+    ("p999_ns", "p99.9"), ("max_ns", "max")))
 
 
 @dataclass

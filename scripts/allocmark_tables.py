@@ -18,11 +18,18 @@ measured in rep 0 only, so a row carries the one value, or None.
 from dataclasses import dataclass, field
 
 import allocmark_stats as stats
-from allocmark_results import MEANINGS, PERCENTILES, series_label
+from allocmark_results import MEANINGS, PERCENTILES, figure_name, series_label
 
 DEFAULT_BASELINE = "glibc"
 DEFAULT_BASELINE_HEAP = "malloc"
-FRAGMENTATION_LABEL = MEANINGS["fragmentation"]
+# The figures of harness/figures.json the rows show.
+THROUGHPUT = figure_name("ops_per_s")
+PEAK_RSS = figure_name("peak_rss_bytes")
+PEAK_LIVE = figure_name("peak_live_bytes")
+FRAGMENTATION = figure_name("fragmentation")
+INSTRUCTION_SHARE = figure_name("allocator_instruction_share")
+TIME_SHARE = figure_name("allocator_time_share")
+FRAGMENTATION_LABEL = MEANINGS[FRAGMENTATION]
 # Below this share of the timed region in the allocator, a workload measures
 # its own code more than the allocator.
 LOW_SHARE = 0.5
@@ -77,7 +84,7 @@ def group_key(series):
 
 def find_baseline(candidates, allocator, heap):
     """The baseline among ``candidates`` (series of one group_key), or None."""
-    usable = [s for s in candidates if s.values("ops_per_s")]
+    usable = [s for s in candidates if s.values(THROUGHPUT)]
     for s in usable:
         if s.allocator == allocator and s.heap == heap:
             return s
@@ -96,9 +103,9 @@ def _fragmentation(series):
     """Summary of the headline fragmentation (peak resident above baseline
     / peak live bytes) over the repetitions that know their live bytes (a
     program run from outside reports 0: not measured)."""
-    values = [c.metrics["fragmentation"] for c in series.ok_cells
-              if c.metrics.get("fragmentation", 0) > 0
-              and c.metrics.get("peak_live_bytes", 0) > 0]
+    values = [c.metrics[FRAGMENTATION] for c in series.ok_cells
+              if c.metrics.get(FRAGMENTATION, 0) > 0
+              and c.metrics.get(PEAK_LIVE, 0) > 0]
     return stats.summarise(values) if values else None
 
 
@@ -113,25 +120,25 @@ def build_rows(run, baseline=DEFAULT_BASELINE,
     for s in all_series:
         base = find_baseline(groups[group_key(s)], baseline, baseline_heap)
         row = Row(series=s, baseline=base)
-        row.throughput = _summary(s, "ops_per_s")
-        row.peak_rss = _summary(s, "peak_rss_bytes")
+        row.throughput = _summary(s, THROUGHPUT)
+        row.peak_rss = _summary(s, PEAK_RSS)
         row.fragmentation = _fragmentation(s)
-        row.instruction_share = s.median("allocator_instruction_share")
-        row.time_share = s.median("allocator_time_share")
+        row.instruction_share = s.median(INSTRUCTION_SHARE)
+        row.time_share = s.median(TIME_SHARE)
         for metric, _ in PERCENTILES:
             summary = _summary(s, metric)
             if summary:
                 row.latency[metric] = summary
         if base is not None and row.throughput:
-            ours, theirs = s.values("ops_per_s"), base.values("ops_per_s")
+            ours, theirs = s.values(THROUGHPUT), base.values(THROUGHPUT)
             row.speedup = stats.ratio_of_medians(ours, theirs)
             row.speedup_ci = stats.bootstrap_ci_ratio(ours, theirs)
             row.time_ratio = 1 / row.speedup if row.speedup else None
         if base is not None and row.peak_rss:
-            theirs = base.values("peak_rss_bytes")
+            theirs = base.values(PEAK_RSS)
             if theirs:
                 row.rss_ratio = stats.ratio_of_medians(
-                    s.values("peak_rss_bytes"), theirs)
+                    s.values(PEAK_RSS), theirs)
         rows.append(row)
     return rows
 
