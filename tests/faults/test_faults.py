@@ -31,6 +31,10 @@ CRASHES = r"^killed by SIG(ABRT|SEGV|BUS)$"
 # Workloads whose threads rewrite a small block in a tight loop (Hoard's
 # false-sharing tests): a concurrent change to it can be lost in a data race.
 RACING_WRITERS = {"cache_scratch", "cache_thrash"}
+# Workloads whose blocks are a library's own (nlohmann::json's std::map nodes
+# and vectors): the corrupt fault flips the first byte of the last block, in a
+# map node its red-black colour, which no walk of the values can see.
+LIBRARY_BLOCKS = {"json_nlohmann"}
 # Not the program_* workloads: they measure other programs, into which the
 # fault library is preloaded too; their failures are those programs'.
 # Every byte verified (--verify full): a flipped byte anywhere in a block must
@@ -84,6 +88,9 @@ def test_a_misbehaving_allocator_fails_every_cell_it_touched_with_its_reason(res
                 # the fault changes between the owner's load and store of it
                 # is overwritten, and the block is then as if never damaged.
                 TALLY["damage undone by the owner's racing write (cache_* with 2 threads), cell ok"] += 1
+                continue
+            if cell["workload"] in LIBRARY_BLOCKS:
+                TALLY["damage to a library's own bookkeeping no value walk reads (json_nlohmann), cell ok"] += 1
                 continue
             # Damage that lands in another thread's block between its last
             # check and its free, or between its allocation and its first
