@@ -69,9 +69,13 @@ std::string FormatSummary(const std::vector<nlohmann::json>& rows,
   };
   for (const auto& [config, by_allocator] : groups) {
     const auto& [workload, threads, heap] = config;
+    // The one baseline of every ratio (docs/methodology.md): the baseline
+    // allocator on heap malloc, same workload and threads.
     double base = 0;
-    if (auto it = by_allocator.find(baseline); it != by_allocator.end())
-      base = Median(it->second.ops_per_s);
+    if (auto group = groups.find(Config{workload, threads, "malloc"});
+        group != groups.end())
+      if (auto it = group->second.find(baseline); it != group->second.end())
+        base = Median(it->second.ops_per_s);
     for (const auto& a : allocator_order) {
       auto it = by_allocator.find(a);
       if (it == by_allocator.end()) continue;

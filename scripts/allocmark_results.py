@@ -211,6 +211,25 @@ def series_label(heap, allocator):
     return allocator if heap == "malloc" else f"{heap} on {allocator}"
 
 
+# Every ratio allocmark prints ("vs glibc", speed-ups, compare's ratios) has
+# one baseline (docs/methodology.md, "One baseline for every ratio"): the
+# series of the baseline allocator on the baseline heap with the same
+# workload, params and thread count. harness/summary.cc follows the same rule.
+BASELINE_ALLOCATOR = "glibc"
+BASELINE_HEAP = "malloc"
+
+
+def ratio_group(series):
+    """The series one baseline serves: same workload, params and threads."""
+    return (series.workload, series.variant, series.threads)
+
+
+def baseline_series(group, allocator=BASELINE_ALLOCATOR, heap=BASELINE_HEAP):
+    """The baseline among ``group`` (series of one ratio_group), or None when
+    that series is not in the run: then no ratio is shown."""
+    return next((s for s in group if s.allocator == allocator and s.heap == heap), None)
+
+
 @dataclass
 class Run:
     """A run directory: run.json's fields and the rows of cells.jsonl."""

@@ -3,11 +3,11 @@
 For every Series of a run (one workload, params, threads, heap, allocator)
 :func:`build_rows` computes the median and bootstrap interval of each metric
 over its ok repetitions, and the ratio to the baseline series of the same
-workload, params and thread count. The baseline is the process allocator
-``--baseline`` (glibc) on the heap ``--baseline-heap`` (malloc); where that
-series did not run or failed, the baseline allocator on the workload's first
-heap; where that too is missing, the workload has no baseline and ratios are
-None (charts then show absolute figures and say why).
+workload, params and thread count: the process allocator ``--baseline``
+(glibc) on the heap ``--baseline-heap`` (malloc), the one rule of every ratio
+(allocmark_results.baseline_series). Where that series did not run or has no
+ok repetition, the group has no baseline and its ratios are None (charts then
+show absolute figures and say why).
 
 Fragmentation is the headline of results/README.md, peak resident above
 baseline / peak live bytes (``FRAGMENTATION_LABEL``); the allocator's shares
@@ -18,10 +18,12 @@ measured in rep 0 only, so a row carries the one value, or None.
 from dataclasses import dataclass, field
 
 import allocmark_stats as stats
-from allocmark_results import MEANINGS, PERCENTILES, figure_name, series_label
+from allocmark_results import (BASELINE_ALLOCATOR, BASELINE_HEAP, MEANINGS,
+                               PERCENTILES, baseline_series, figure_name,
+                               ratio_group, series_label)
 
-DEFAULT_BASELINE = "glibc"
-DEFAULT_BASELINE_HEAP = "malloc"
+DEFAULT_BASELINE = BASELINE_ALLOCATOR
+DEFAULT_BASELINE_HEAP = BASELINE_HEAP
 # The figures of harness/figures.json the rows show.
 THROUGHPUT = figure_name("ops_per_s")
 PEAK_RSS = figure_name("peak_rss_bytes")
@@ -77,21 +79,14 @@ class Row:
         return len(self.series.cells)
 
 
-def group_key(series):
-    """Series compared with each other: same workload, params and threads."""
-    return (series.workload, series.variant, series.threads)
+group_key = ratio_group
 
 
 def find_baseline(candidates, allocator, heap):
-    """The baseline among ``candidates`` (series of one group_key), or None."""
-    usable = [s for s in candidates if s.values(THROUGHPUT)]
-    for s in usable:
-        if s.allocator == allocator and s.heap == heap:
-            return s
-    for s in usable:
-        if s.allocator == allocator:
-            return s
-    return None
+    """The baseline among ``candidates`` (series of one group_key) when it
+    has an ok repetition, else None."""
+    base = baseline_series(candidates, allocator, heap)
+    return base if base is not None and base.values(THROUGHPUT) else None
 
 
 def _summary(series, metric):

@@ -168,15 +168,16 @@ def pick_baseline(run, requested, explicit):
     return names[0] if names else requested
 
 
-def against_baseline(run, baseline, metric):
+def against_baseline(run, baseline, metric, baseline_heap=results.BASELINE_HEAP):
     """(series, the baseline's series, its values, the baseline's values)
-    of `metric` for every series of one run but the baseline's, per
-    configuration."""
-    by_config = {}
+    of `metric` for every series of one run but the baseline's: the baseline
+    allocator on the baseline heap, same workload, params and threads
+    (allocmark_results.baseline_series, the one rule of every ratio)."""
+    groups = {}
     for s in run.series():
-        by_config.setdefault(config_key(s), []).append(s)
-    for group in by_config.values():
-        base = next((s for s in group if s.allocator == baseline), None)
+        groups.setdefault(results.ratio_group(s), []).append(s)
+    for group in groups.values():
+        base = results.baseline_series(group, baseline, baseline_heap)
         if base is None:
             continue
         den = metric_values(base, metric)
