@@ -21,7 +21,7 @@ namespace {
 
 // What the new process sends up the status pipe when it cannot exec.
 struct StartFailure {
-  enum Step : int { kChdir, kExec } step;
+  enum Step : int { kCgroup, kChdir, kExec } step;
   int error;
 };
 
@@ -51,7 +51,7 @@ std::string Error(const std::string& what, int error) {
 }
 
 // Between fork and exec: async-signal-safe calls only.
-[[noreturn]] void ExecChild(pid_t parent, int in_fd, int out_fd,
+[[noreturn]] void ExecChild(pid_t parent, int in_fd, int out_fd, int cgroup_fd,
                             const char* working_dir, char* const* argv,
                             char* const* envp, int status_fd) {
   setpgid(0, 0);
@@ -65,10 +65,14 @@ std::string Error(const std::string& what, int error) {
     dup2(out_fd, STDOUT_FILENO);
     dup2(out_fd, STDERR_FILENO);
   }
-  StartFailure failure{StartFailure::kChdir, 0};
-  if (working_dir == nullptr || chdir(working_dir) == 0) {
-    execve(argv[0], argv, envp);
-    failure.step = StartFailure::kExec;
+  StartFailure failure{StartFailure::kCgroup, 0};
+  // "0" moves the writer itself.
+  if (cgroup_fd < 0 || write(cgroup_fd, "0", 1) == 1) {
+    failure.step = StartFailure::kChdir;
+    if (working_dir == nullptr || chdir(working_dir) == 0) {
+      execve(argv[0], argv, envp);
+      failure.step = StartFailure::kExec;
+    }
   }
   failure.error = errno;
   ssize_t ignored = write(status_fd, &failure, sizeof(failure));
@@ -126,7 +130,7 @@ std::string Process::Start(const SpawnSpec& spec) {
   start_ = std::chrono::steady_clock::now();
   pid_t pid = fork();
   if (pid == 0)
-    ExecChild(parent, in_fd, out_fd,
+    ExecChild(parent, in_fd, out_fd, spec.cgroup_procs_fd,
               spec.working_dir.empty() ? nullptr : spec.working_dir.c_str(),
               argv.data(), envp.data(), status_pipe[1]);
   int fork_error = errno;
@@ -148,9 +152,14 @@ std::string Process::Start(const SpawnSpec& spec) {
   close(status_pipe[0]);
   if (n == static_cast<ssize_t>(sizeof(failure))) {
     waitpid(pid, nullptr, 0);
-    return failure.step == StartFailure::kExec
-               ? Error(spec.argv[0], failure.error)
-               : Error("cannot enter " + spec.working_dir, failure.error);
+    switch (failure.step) {
+      case StartFailure::kExec:
+        return Error(spec.argv[0], failure.error);
+      case StartFailure::kChdir:
+        return Error("cannot enter " + spec.working_dir, failure.error);
+      case StartFailure::kCgroup:
+        return Error("cannot enter its cgroup", failure.error);
+    }
   }
   pid_ = pid;
   return "";

@@ -32,6 +32,9 @@ struct SpawnSpec {
   std::string stdin_path;   // empty: /dev/null
   std::string output_path;  // stdout and stderr, truncated; empty: inherited
   std::string working_dir;  // empty: this process's
+  // A cgroup's cgroup.procs, open for writing (base/cgroup.h): the new
+  // process enters that cgroup before it execs. -1: it stays in this one's.
+  int cgroup_procs_fd = -1;
 };
 
 // How a reaped process ended.
