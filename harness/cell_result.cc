@@ -43,6 +43,7 @@ nlohmann::json CellRow(const CellResult& r) {
   row["allocator_stats"] = r.allocator_stats;
   row["counters"] = r.counters;
   set_if("timeseries", r.timeseries);
+  set_if("memory_method", r.memory_method);
   return row;
 }
 

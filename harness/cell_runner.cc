@@ -42,6 +42,7 @@ void FoldChildJson(const nlohmann::json& child,
   proof.library = context.value("malloc_library", "");
   proof.version = context.value("malloc_version", "");
   proof.request_checksum = context.value("request_checksum", "");
+  result.memory_method = context.value("memory_method", "");
   if (allocator.known != nullptr && proof.allocator != allocator.known->name)
     return result.Fail("malloc is served by " + proof.allocator + " (" +
                        proof.library + "), not " + allocator.name);

@@ -1,10 +1,13 @@
 // `allocmark-child exec -- COMMAND ARGS...`: a user's command measured as one
 // cell, the way a workload is. The command runs under the allocator the
-// child was preloaded with, proven from outside it (workloads/
-// external_program.h); its wall time is the timed region, and its own CPU
-// time, faults, peak RSS and RSS over time (/proc/PID/statm) are the cell's
-// figures. One run of the command is one operation (ops_unit "runs"); a
-// non-zero exit fails the cell. Its output goes to the child's log.
+// child was preloaded with, proven from inside it and every process it
+// starts (workloads/external_program.h); its wall time, start to exit, is the
+// timed region, and the figures are its whole process tree's: CPU time,
+// faults, peak memory (the cgroup's memory.peak, or the larger of the tree's
+// summed resident sets and wait4's ru_maxrss) and memory over time, by the
+// method the row's memory_method names. One run of the command is one
+// operation (ops_unit "runs"); a non-zero exit fails the cell. Its output goes
+// to the child's log.
 #ifndef ALLOCMARK_HARNESS_CHILD_EXEC_H_
 #define ALLOCMARK_HARNESS_CHILD_EXEC_H_
 

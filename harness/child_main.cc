@@ -34,6 +34,7 @@
 #include "harness/child_exec.h"
 #include "harness/child_measure.h"
 #include "harness/sampler.h"
+#include "workloads/external_program.h"
 #include "workloads/param_override.h"
 #include "workloads/workload.h"
 
@@ -145,6 +146,10 @@ int Run(const ChildOptions& o) {
   benchmark::AddCustomContext("malloc_allocator", proof.allocator);
   benchmark::AddCustomContext("malloc_library", proof.library);
   benchmark::AddCustomContext("malloc_version", proof.version);
+  // A command, or a workload that runs real programs, is measured as a whole
+  // process tree, by the method this machine allows.
+  if (!o.command.empty() || o.workload.starts_with("program_"))
+    benchmark::AddCustomContext("memory_method", ProgramMemoryMethod());
 
   std::unique_ptr<Sampler> sampler;
   std::string name =

@@ -165,9 +165,13 @@ void CellMeasure::Report(benchmark::State& state, const RunContext& ctx,
   }
   for (const auto& [name, value] : ctx.counters())
     c["workload." + name] = Counter(value);
-  // The child's allocator statistics say nothing of an external program's heap.
-  if (ctx.program_usage().programs == 0)
-    for (const auto& [name, value] : stats) c["stats." + name] = Counter(value);
+  // The child's allocator statistics say nothing of an external program's
+  // heap: the program's own allocator's, read inside it by the probe, do.
+  const AllocatorStats& cell_stats = ctx.program_usage().programs == 0
+                                         ? stats
+                                         : ctx.program_usage().allocator_stats;
+  for (const auto& [name, value] : cell_stats)
+    c["stats." + name] = Counter(value);
 }
 
 }  // namespace allocmark

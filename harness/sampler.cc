@@ -1,7 +1,11 @@
 #include "harness/sampler.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+
+#include "base/cgroup.h"
 
 namespace allocmark {
 
@@ -14,7 +18,10 @@ Sampler::Sampler(const RunContext& ctx, std::chrono::microseconds interval,
   samples_.reserve(max_samples_ + 1);
 }
 
-Sampler::~Sampler() { Stop(); }
+Sampler::~Sampler() {
+  Stop();
+  if (external_cgroup_fd_ >= 0) close(external_cgroup_fd_);
+}
 
 void Sampler::Start() {
   start_ = std::chrono::steady_clock::now();
@@ -46,15 +53,22 @@ void Sampler::TakeSample() {
   double t_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
           .count();
-  if (int pid = ctx_.measured_pid(); pid != 0 || external_) {
+  if (int pid = ctx_.measured_pid();
+      pid != 0 || external_ || ctx_.measured_program()) {
     if (!external_) samples_.clear();  // the child's own, before the program
     external_ = true;
     if (pid != external_pid_) {
-      external_rss_ = pid != 0 ? ResidentSetReader(pid) : ResidentSetReader();
+      if (external_cgroup_fd_ >= 0) close(external_cgroup_fd_);
+      external_cgroup_fd_ = pid != 0 ? OpenCgroupMemoryCurrent(pid) : -1;
+      external_tree_ = pid != 0 && external_cgroup_fd_ < 0
+                           ? ProcessTreeReader(pid)
+                           : ProcessTreeReader();
       external_pid_ = pid;
     }
-    // A program that has exited (a zombie) reads as 0 resident bytes.
-    std::int64_t rss = external_rss_.ReadBytes();
+    // A tree whose processes have all exited (zombies) reads as 0 bytes.
+    std::int64_t rss = external_cgroup_fd_ >= 0
+                           ? ReadOpenBytes(external_cgroup_fd_)
+                           : external_tree_.ReadBytes();
     if (rss > 0) samples_.push_back({t_s, rss, 0});
     return;
   }

@@ -2,9 +2,12 @@
 // (/proc/self/statm) and the workload's live requested bytes at a fixed
 // interval, from Start() to Stop(), for the RSS-over-time and fragmentation
 // figures. When a real-program workload names the process it measures
-// (RunContext::SetMeasuredPid), the series is that program's
-// /proc/PID/statm instead, with no live bytes: the samples of the child
-// before it are dropped, and moments with no program running are skipped.
+// (RunContext::SetMeasuredPid), the series is that program's whole tree
+// instead, with no live bytes: the memory.current of the cgroup allocmark
+// made for it (base/cgroup.h), or else the resident sets of the program and
+// its descendants summed from /proc (base/process_tree.h). The samples of the
+// child before it are dropped, and moments with no program running are
+// skipped.
 // Samples go to a buffer reserved up front; the sampler allocates nothing while
 // it runs, so it does not perturb the heap it watches.
 #ifndef ALLOCMARK_HARNESS_SAMPLER_H_
@@ -19,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/process_tree.h"
 #include "base/resident_set.h"
 #include "harness/fragmentation.h"
 #include "workloads/run_context.h"
@@ -61,10 +65,11 @@ class Sampler {
   // statm is opened once per process and read with one pread per sample.
   ResidentSetReader self_rss_;
   // A real-program workload's process (RunContext::measured_pid): once one
-  // is set, the series holds only samples of the measured programs.
+  // is set, the series holds only samples of the measured programs' trees.
   bool external_ = false;
   int external_pid_ = 0;
-  ResidentSetReader external_rss_;
+  int external_cgroup_fd_ = -1;  // its cgroup's memory.current, if it has one
+  ProcessTreeReader external_tree_;  // else its tree in /proc
 };
 
 }  // namespace allocmark

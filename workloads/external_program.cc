@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 #include <gnu/libc-version.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +16,8 @@
 #include <thread>
 
 #include "base/file_text.h"
+#include "base/process_tree.h"
+#include "workloads/probe_report.h"
 
 namespace allocmark {
 namespace {
@@ -50,30 +54,40 @@ std::string InheritedPreload() {
   return value != nullptr ? value : "";
 }
 
-// What a program's environment changes: LD_PRELOAD as the spec wants it,
-// the spec's variables.
+// What a program's environment changes: LD_PRELOAD as the spec wants it
+// (the allocator, then the probe, for a program under test), where the probe
+// reports, the spec's variables.
 std::map<std::string, std::optional<std::string>> EnvironmentChanges(
-    const ProgramSpec& spec) {
+    const ProgramSpec& spec, const std::string& probe_out) {
   std::map<std::string, std::optional<std::string>> changes;
   changes["LD_PRELOAD"] = std::nullopt;
+  changes["ALLOCMARK_PROBE_OUT"] = std::nullopt;
   if (spec.under_test) {
     std::string preload = InheritedPreload();
-    changes["LD_PRELOAD"] = preload.empty() ? LibcPath() : preload;
+    changes["LD_PRELOAD"] = (preload.empty() ? LibcPath() : preload) + " " +
+                            Program::ProbeLibrary();
+    changes["ALLOCMARK_PROBE_OUT"] = probe_out;
   }
   for (const auto& [name, value] : spec.env) changes[name] = value;
   return changes;
 }
 
-// True when `maps` (a /proc/PID/maps text) maps the file at `path`.
-bool Maps(const std::string& maps, const std::string& path) {
-  for (std::size_t at = maps.find(path); at != std::string::npos;
-       at = maps.find(path, at + 1)) {
-    bool starts = at > 0 && maps[at - 1] == ' ';
-    std::size_t end = at + path.size();
-    bool ends = end == maps.size() || maps[end] == '\n' || maps[end] == ' ';
-    if (starts && ends) return true;
-  }
-  return false;
+// The resource use of a reaped program, with that of the orphans it left.
+ProgramUsage TreeUsage(const rusage& program, const rusage& adopted) {
+  ProgramUsage u;
+  u.programs = 1;
+  u.user_s = Seconds(program.ru_utime) + Seconds(adopted.ru_utime);
+  u.sys_s = Seconds(program.ru_stime) + Seconds(adopted.ru_stime);
+  // wait4's ru_maxrss is the largest of the process and every descendant
+  // it waited for (KiB on Linux), but it counts the pages each had between
+  // fork and exec, a copy of its parent's: the probe's own peaks replace it
+  // where the processes reported them (Program::Wait).
+  u.peak_rss_bytes = static_cast<std::int64_t>(
+                         std::max(program.ru_maxrss, adopted.ru_maxrss)) *
+                     1024;
+  u.page_faults = program.ru_minflt + adopted.ru_minflt;
+  u.major_page_faults = program.ru_majflt + adopted.ru_majflt;
+  return u;
 }
 
 }  // namespace
@@ -82,25 +96,48 @@ std::string ProgramExit::Describe(double timeout_s) const {
   if (timed_out)
     return "timed out after " + std::to_string(static_cast<long>(timeout_s)) +
            " s";
+  if (ProcessExit::ok() && !proof_error.empty()) return proof_error;
   return DescribeExit(exit_code, signal);
 }
 
-ProgramUsage ProgramExit::Usage() const {
-  ProgramUsage u;
-  u.programs = 1;
-  u.user_s = Seconds(usage.ru_utime);
-  u.sys_s = Seconds(usage.ru_stime);
-  u.peak_rss_bytes =
-      static_cast<std::int64_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
-  u.page_faults = usage.ru_minflt;
-  u.major_page_faults = usage.ru_majflt;
-  return u;
+std::string ProgramMemoryMethod() {
+  return CgroupUnavailable().empty() ? "cgroup" : "proc-tree";
+}
+
+std::string Program::ProbeLibrary() {
+  if (const char* path = std::getenv("ALLOCMARK_PROBE_LIBRARY");
+      path != nullptr && *path != '\0')
+    return path;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "liballocmark-probe.so").string();
 }
 
 std::string Program::Start(const ProgramSpec& spec) {
+  under_test_ = spec.under_test;
+  probe_dir_.reset();
+  cgroup_.reset();
   SpawnSpec spawn;
+  std::string probe_out;
+  if (under_test_) {
+    const std::string probe = ProbeLibrary();
+    if (access(probe.c_str(), R_OK) != 0)
+      return "allocmark's probe library " + probe +
+             " is missing (build the allocmark-probe target)";
+    probe_dir_ = std::make_unique<TempDir>("allocmark-probe");
+    if (probe_dir_->path().empty())
+      return "cannot create a temporary directory for the probe";
+    probe_out = probe_dir_->File("reports.jsonl");
+    AdoptOrphans();
+    if (CgroupUnavailable().empty()) {
+      std::string error;
+      cgroup_ = Cgroup::Create(&error);
+      if (cgroup_ == nullptr) return error;
+      spawn.cgroup_procs_fd = cgroup_->procs_fd();
+    }
+  }
   spawn.argv = spec.argv;
-  spawn.env = EnvironmentChanges(spec);
+  spawn.env = EnvironmentChanges(spec, probe_out);
   spawn.stdin_path = spec.stdin_path;
   spawn.output_path = spec.output_path.empty() ? "/dev/null" : spec.output_path;
   spawn.working_dir = spec.working_dir;
@@ -114,27 +151,26 @@ std::string Program::ExpectedMallocLibrary() {
 }
 
 std::string Program::ProveAllocator() {
+  if (!under_test_ || probe_dir_ == nullptr) return "";
   const std::string expected = ExpectedMallocLibrary();
-  const std::string libc = LibcPath();
-  const std::string maps_path = "/proc/" + std::to_string(pid()) + "/maps";
+  const std::string reports_path = probe_dir_->File("reports.jsonl");
   const double deadline = NowS() + 10;
-  // ld.so maps LD_PRELOAD objects before the program's dependencies, libc
-  // among them: once libc is mapped, a preload that took is mapped too.
-  while (NowS() < deadline) {
-    std::string maps = ReadFileText(maps_path);
-    if (maps.empty())
-      return "the program exited before its allocator could be proven";
-    if (Maps(maps, libc)) {
-      if (Maps(maps, expected)) return "";
-      return "the preloaded " + expected +
-             " is not mapped in the program (a static or setuid program "
-             "ignores LD_PRELOAD)";
+  // The probe reports from its constructor, before main(): a program that
+  // has exited has reported, or never will.
+  for (;;) {
+    const bool exited = HasExited();
+    ProbeReports reports = ReadProbeReports(reports_path);
+    if (const ProbeStart* start = reports.LastStart(pid()); start != nullptr) {
+      ProbeReports program;
+      program.starts.push_back(*start);
+      return CheckProbeReports(program, pid(), expected);
     }
+    if (exited) return CheckProbeReports(reports, pid(), expected);
+    if (NowS() > deadline)
+      return "the program did not report within 10 s which object serves "
+             "its malloc";
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  return "the program mapped no libc within 10 s (statically linked?): its "
-         "allocator "
-         "cannot be swapped with LD_PRELOAD";
 }
 
 ProgramExit Program::Wait(double timeout_s, RunContext* ctx) {
@@ -142,12 +178,40 @@ ProgramExit Program::Wait(double timeout_s, RunContext* ctx) {
   const bool exited = process_.AwaitExit(
       100, [&] { return timeout_s > 0 && NowS() > deadline; });
   if (!exited) process_.SignalGroup(SIGKILL);
-  // The sampler stops reading the program's statm before its pid is freed.
+  // The sampler stops reading the program's tree before its pid is freed.
   if (ctx != nullptr) ctx->SetMeasuredPid(0);
+  const pid_t pid = process_.pid();
   ProgramExit exit;
   static_cast<ProcessExit&>(exit) = process_.Reap();
   exit.timed_out = !exited;
   if (exit.timed_out) exit.signal = 0;  // the kill is not the program's
+  // Reap killed the rest of the program's group; its orphans are this
+  // process's children now (AdoptOrphans).
+  exit.tree = TreeUsage(exit.usage, under_test_ ? ReapAdopted(pid) : rusage{});
+  const bool cgroup_method = cgroup_ != nullptr;
+  if (cgroup_ != nullptr) {
+    // The kernel's account of the whole tree, whatever left the group.
+    cgroup_->Kill();
+    Cgroup::Usage u = cgroup_->ReadUsage();
+    exit.tree.user_s = u.user_s;
+    exit.tree.sys_s = u.sys_s;
+    exit.tree.page_faults = u.page_faults - u.major_page_faults;
+    exit.tree.major_page_faults = u.major_page_faults;
+    exit.tree.peak_rss_bytes = std::max<std::int64_t>(cgroup_->PeakBytes(), 0);
+    cgroup_.reset();
+  }
+  if (under_test_ && probe_dir_ != nullptr) {
+    ProbeReports reports = ReadProbeReports(probe_dir_->File("reports.jsonl"));
+    exit.proof_error = CheckProbeReports(reports, pid, ExpectedMallocLibrary());
+    if (auto it = reports.exit_stats.find(pid); it != reports.exit_stats.end())
+      exit.tree.allocator_stats = it->second;
+    // Without a cgroup: the largest peak any process of the tree reported
+    // (the sampler adds the tree's sum over time).
+    std::int64_t reported = 0;
+    for (const auto& [reporter, bytes] : reports.exit_peak_rss_bytes)
+      reported = std::max(reported, bytes);
+    if (!cgroup_method && reported > 0) exit.tree.peak_rss_bytes = reported;
+  }
   return exit;
 }
 
@@ -173,6 +237,10 @@ std::optional<ProgramExit> RunMeasuredProgram(const ProgramSpec& spec,
     return std::nullopt;
   }
   ProgramExit exit = program.Wait(timeout_s, &ctx);
+  if (!exit.proof_error.empty()) {
+    ctx.Fail(exit.proof_error);
+    return std::nullopt;
+  }
   if (!exit.ok()) {
     std::string reason =
         std::filesystem::path(spec.argv[0]).filename().string() + " " +

@@ -45,6 +45,8 @@ void RunContext::AddProgramUsage(const ProgramUsage& usage) {
   p.peak_rss_bytes = std::max(p.peak_rss_bytes, usage.peak_rss_bytes);
   p.page_faults += usage.page_faults;
   p.major_page_faults += usage.major_page_faults;
+  for (const auto& [name, value] : usage.allocator_stats)
+    p.allocator_stats[name] += value;
 }
 
 void RunContext::Fail(std::string reason) {

@@ -16,8 +16,10 @@
 namespace allocmark {
 
 // Resource use of the external programs a real-program workload ran and
-// measured (wait4's rusage): CPU times and faults summed over the programs,
-// the largest peak resident set of any of them.
+// measured, each with all its descendants (workloads/external_program.h):
+// CPU times and faults summed over the programs, the largest peak memory of
+// any of them, and the counts their allocators kept, read inside them by the
+// probe at exit (summed over the programs; empty where none was read).
 struct ProgramUsage {
   int programs = 0;  // 0: the workload measured no external program
   double user_s = 0;
@@ -25,6 +27,7 @@ struct ProgramUsage {
   std::int64_t peak_rss_bytes = 0;
   std::int64_t page_faults = 0;
   std::int64_t major_page_faults = 0;
+  std::map<std::string, double> allocator_stats;
 };
 
 // Gives `v` room for `n` elements and writes them once, so that its pages
@@ -87,10 +90,16 @@ class RunContext {
   // of the child's own; set it once the program runs and clear it before
   // reaping it (workloads/external_program.h does both).
   void SetMeasuredPid(int pid) {
+    if (pid != 0) measured_program_.store(true, std::memory_order_relaxed);
     measured_pid_.store(pid, std::memory_order_relaxed);
   }
   int measured_pid() const {
     return measured_pid_.load(std::memory_order_relaxed);
+  }
+  // True once any program was set: the cell is a program's, even one that
+  // ended between two of the sampler's readings.
+  bool measured_program() const {
+    return measured_program_.load(std::memory_order_relaxed);
   }
   // Adds a finished program's figures; when any was added, the cell reports
   // them instead of the child's own CPU time, faults and peak RSS. Call from
@@ -114,6 +123,7 @@ class RunContext {
   std::vector<Slot> slots_;
   std::map<std::string, double> counters_;
   std::atomic<int> measured_pid_{0};
+  std::atomic<bool> measured_program_{false};
   ProgramUsage program_usage_;
   std::atomic<bool> failed_{false};
   mutable std::mutex failure_mutex_;
