@@ -96,11 +96,9 @@ int ExecCommand(ExecOptions o) {
   if (o.command.empty())
     throw UsageError(
         "exec needs a command after --, e.g. allocmark exec -- python3 -c 1");
+  if (std::string problem = WhyNotExecutable(o.command[0]); !problem.empty())
+    throw UsageError(problem);
   std::string path = FindExecutable(o.command[0]);
-  if (path.empty())
-    throw UsageError(
-        "command '" + o.command[0] + "' is not an executable file" +
-        (o.command[0].find('/') == std::string::npos ? " in PATH" : ""));
   o.command[0] = path;
   if (o.reps < 1)
     throw UsageError("--reps must be at least 1, got " +

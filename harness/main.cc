@@ -161,10 +161,15 @@ int main(int argc, char** argv) {
       ->add_option("--allocators", exec.allocators,
                    "process allocators or sets (default: glibc, jemalloc, "
                    "tcmalloc, mimalloc; all: every available one)")
-      ->delimiter(',');
-  exec_cmd->add_option(
-      "--allocator", exec.custom_allocators,
-      "NAME=/path/lib.so: measure a library of your own under NAME");
+      ->delimiter(',')
+      // One value per occurrence: a "--" after it starts the command
+      // instead of ending the option's list.
+      ->allow_extra_args(false);
+  exec_cmd
+      ->add_option(
+          "--allocator", exec.custom_allocators,
+          "NAME=/path/lib.so: measure a library of your own under NAME")
+      ->allow_extra_args(false);
   exec_cmd->add_option("--reps", exec.reps, "repetitions per allocator")
       ->capture_default_str();
   exec_cmd->add_option(

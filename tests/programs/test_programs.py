@@ -81,7 +81,8 @@ def test_exec_of_a_missing_command_exits_2_before_running(tmp_path, command):
     results = tmp_path / "results"
     proc = run_allocmark("exec", "--out", str(results), "--", command)
     assert proc.returncode == 2, proc.stderr
-    assert "is not an executable file" in proc.stderr
+    assert proc.stderr.startswith("allocmark: command '")
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not results.exists()
 
 
