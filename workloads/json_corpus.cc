@@ -108,22 +108,32 @@ constexpr const char* kMdnDataJson =
 
 }  // namespace
 
-std::string LoadIsoCodesCorpus(std::vector<JsonDocument>& out) {
+std::vector<std::string> IsoCodesCorpusPaths() {
   const std::string dir =
       EnvOr("ALLOCMARK_ISO_CODES_DIR", "/usr/share/iso-codes/json");
+  std::vector<std::string> paths;
   for (const char* name :
        {"iso_15924", "iso_3166-1", "iso_3166-2", "iso_3166-3", "iso_4217",
-        "iso_639-2", "iso_639-3", "iso_639-5"}) {
+        "iso_639-2", "iso_639-3", "iso_639-5"})
+    paths.push_back(dir + "/" + name + ".json");
+  return paths;
+}
+
+std::string MdnCorpusPath() {
+  return EnvOr("ALLOCMARK_MDN_BCD_JSON", kMdnDataJson);
+}
+
+std::string LoadIsoCodesCorpus(std::vector<JsonDocument>& out) {
+  for (const std::string& path : IsoCodesCorpusPaths()) {
     std::string error =
-        ReadFile(dir + "/" + name + ".json", out,
-                 "install Debian's iso-codes package: make deps");
+        ReadFile(path, out, "install Debian's iso-codes package: make deps");
     if (!error.empty()) return error;
   }
   return "";
 }
 
 std::string LoadMdnCorpus(std::vector<JsonDocument>& out) {
-  return ReadFile(EnvOr("ALLOCMARK_MDN_BCD_JSON", kMdnDataJson), out,
+  return ReadFile(MdnCorpusPath(), out,
                   "install Debian's node-mdn-browser-compat-data package: "
                   "make deps");
 }

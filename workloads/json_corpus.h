@@ -30,6 +30,11 @@ struct JsonDocument {
   std::string text;
 };
 
+// The corpora's files, where the environment or the Debian packages put
+// them (whether they exist is not checked): what a program reads directly.
+std::vector<std::string> IsoCodesCorpusPaths();
+std::string MdnCorpusPath();
+
 // Appends the corpus's documents to `out`. Returns "" on success, or one line
 // saying which file is missing or unreadable and how to get it.
 std::string LoadIsoCodesCorpus(std::vector<JsonDocument>& out);
