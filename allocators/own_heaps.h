@@ -20,6 +20,12 @@ class ArenaHeap {
   static constexpr const char* kName = "arena";
   static constexpr bool kCrossThreadFree = false;
 
+  ArenaHeap() = default;
+  // An arena whose chunks come from `upstream` (see Arena).
+  ArenaHeap(std::pmr::memory_resource* upstream,
+            std::size_t initial_chunk_bytes, std::size_t max_chunk_bytes)
+      : arena_(upstream, initial_chunk_bytes, max_chunk_bytes) {}
+
   void* Allocate(std::size_t size_bytes, std::size_t align_bytes) {
     return arena_.Allocate(size_bytes, align_bytes);
   }

@@ -72,16 +72,11 @@ class Json {
 
   template <Heap H>
   void Run(RunContext& ctx) {
-    if (!corpus_.error.empty()) return ctx.Fail(corpus_.error);
-    const std::int64_t start = NowNs();
-    RunThreads(threads_, [&](int t) { RunThread<H>(ctx, t); });
-    const double wall_s = static_cast<double>(NowNs() - start) * 1e-9;
+    RunJsonThreads(ctx, corpus_, threads_,
+                   [&](int t) { RunThread<H>(ctx, t); });
     if (ctx.failed()) return;
     double allocations = 0;
     for (std::int64_t a : allocations_) allocations += static_cast<double>(a);
-    const double bytes = corpus_.ScheduledBytes() * threads_;
-    ctx.SetCounter("bytes_parsed", bytes);
-    ctx.SetCounter("parsed_bytes_per_s", bytes / wall_s);
     ctx.SetCounter("dom_allocations", allocations);
   }
 

@@ -20,7 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "workloads/clock.h"
 #include "workloads/rng.h"
+#include "workloads/run_context.h"
+#include "workloads/thread_group.h"
 #include "workloads/workload.h"
 
 namespace allocmark {
@@ -57,6 +60,23 @@ struct JsonCorpus {
   void AddTo(RequestHash& hash) const;
 };
 JsonCorpus LoadJsonCorpus(const WorkloadConfig& config);
+
+// Runs per_thread(t) on `threads` threads over the corpus's schedule and
+// sets the counters of every json workload: bytes_parsed (the schedule's
+// bytes times the threads) and parsed_bytes_per_s (over the run's wall time).
+// A corpus that failed to load fails the cell instead.
+template <class F>
+void RunJsonThreads(RunContext& ctx, const JsonCorpus& corpus, int threads,
+                    F&& per_thread) {
+  if (!corpus.error.empty()) return ctx.Fail(corpus.error);
+  const std::int64_t start = NowNs();
+  RunThreads(threads, per_thread);
+  const double wall_s = static_cast<double>(NowNs() - start) * 1e-9;
+  if (ctx.failed()) return;
+  const double bytes = corpus.ScheduledBytes() * threads;
+  ctx.SetCounter("bytes_parsed", bytes);
+  ctx.SetCounter("parsed_bytes_per_s", bytes / wall_s);
+}
 
 // The parameters LoadJsonCorpus reads, and their check (WorkloadInfo::check).
 std::vector<ParamSpec> JsonCorpusParams();

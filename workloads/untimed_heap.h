@@ -12,7 +12,7 @@
 #include <memory_resource>
 #include <new>
 
-#include "allocators/arena.h"
+#include "allocators/own_heaps.h"
 
 namespace allocmark {
 
@@ -38,25 +38,20 @@ class MmapResource final : public std::pmr::memory_resource {
   }
 };
 
+// The resource comes first among UntimedHeap's bases: the arena returns its
+// chunks to it when destroyed.
+struct MmapResourceHolder {
+  MmapResource mmap_resource;
+};
+
 // An arena on MmapResource, as a Heap (allocators/heap.h): every chunk is
 // unmapped when the heap is destroyed.
-class UntimedHeap {
+class UntimedHeap : private MmapResourceHolder, public ArenaHeap {
  public:
   static constexpr const char* kName = "untimed";
-  UntimedHeap() : arena_(&resource_, 1 << 20, 64 << 20) {}
+  UntimedHeap() : ArenaHeap(&mmap_resource, 1 << 20, 64 << 20) {}
   UntimedHeap(const UntimedHeap&) = delete;
   UntimedHeap& operator=(const UntimedHeap&) = delete;
-
-  void* Allocate(std::size_t size_bytes, std::size_t align_bytes) {
-    return arena_.Allocate(size_bytes, align_bytes);
-  }
-  void Deallocate(void*, std::size_t, std::size_t) {}
-  void Reset() { arena_.Reset(); }
-  Arena& arena() { return arena_; }
-
- private:
-  MmapResource resource_;  // declared first: the arena returns its chunks
-  Arena arena_;
 };
 
 }  // namespace allocmark
