@@ -188,4 +188,16 @@ nlohmann::json AllocatorsJson(const std::vector<AllocatorChoice>& allocators) {
   return list;
 }
 
+void AllocatorsFromJson(const nlohmann::json& allocators,
+                        std::vector<std::string>& names,
+                        std::vector<std::string>& custom) {
+  for (const auto& a : allocators) {
+    const auto name = a.at("name").get<std::string>();
+    if (a.value("user_library", false))
+      custom.push_back(name + "=" + a.at("library").get<std::string>());
+    else
+      names.push_back(name);
+  }
+}
+
 }  // namespace allocmark

@@ -47,6 +47,13 @@ std::map<std::string, std::optional<std::string>> PreloadEnvironment(
 // user named the library, and what its probe proved (allocator, version).
 nlohmann::json AllocatorsJson(const std::vector<AllocatorChoice>& allocators);
 
+// The reverse, for --resume: the table names of run.json's "allocators" into
+// `names`, a user's libraries as NAME=/path into `custom`. Throws
+// nlohmann::json::exception when the list is malformed.
+void AllocatorsFromJson(const nlohmann::json& allocators,
+                        std::vector<std::string>& names,
+                        std::vector<std::string>& custom);
+
 }  // namespace allocmark
 
 #endif  // ALLOCMARK_HARNESS_ALLOCATOR_CHOICE_H_

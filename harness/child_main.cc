@@ -36,6 +36,7 @@
 #include "harness/sampler.h"
 #include "workloads/external_program.h"
 #include "workloads/param_override.h"
+#include "workloads/trace_replay.h"
 #include "workloads/workload.h"
 
 namespace allocmark {
@@ -122,7 +123,7 @@ int Run(const ChildOptions& o) {
       std::cerr << "allocmark-child: " << error << "\n";
       return 2;
     }
-  } else if (info == nullptr || !heap) {
+  } else if ((info == nullptr && o.workload != kReplayWorkload) || !heap) {
     std::cerr << "allocmark-child: unknown workload or heap\n";
     return 2;
   }
@@ -130,6 +131,15 @@ int Run(const ChildOptions& o) {
   config.threads = o.threads;
   config.seed = o.seed;
   config.verify = o.verify;
+  // `allocmark replay`: the trace named by $ALLOCMARK_REPLAY_TRACE.
+  if (o.workload == kReplayWorkload && o.command.empty()) {
+    std::string error;
+    instance = MakeReplayInstance(config, &error);
+    if (!instance) {
+      std::cerr << "allocmark-child: " << error << "\n";
+      return 2;
+    }
+  }
   if (info != nullptr)
     for (const auto& p : info->params) config.params[p.name] = p.quick;
   if (std::string error = ApplyParams(info, o.params, config.params);

@@ -64,14 +64,7 @@ ExecOptions OptionsFromJson(const nlohmann::json& run,
     o.reps = e.at("reps").get<int>();
     o.timeout_s = e.at("timeout_s").get<double>();
     o.sample_interval_us = e.at("sample_interval_us").get<int>();
-    for (const auto& a : run.at("allocators")) {
-      const auto name = a.at("name").get<std::string>();
-      if (a.value("user_library", false))
-        o.custom_allocators.push_back(name + "=" +
-                                      a.at("library").get<std::string>());
-      else
-        o.allocators.push_back(name);
-    }
+    AllocatorsFromJson(run.at("allocators"), o.allocators, o.custom_allocators);
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(resume + "/run.json: malformed exec block (" +
                      std::string(e.what()) + ")");

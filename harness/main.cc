@@ -10,6 +10,9 @@
 #include "harness/exec_command.h"
 #include "harness/list_command.h"
 #include "harness/merge_command.h"
+#include "harness/profile_command.h"
+#include "harness/record_command.h"
+#include "harness/replay_command.h"
 #include "harness/run_command.h"
 #include "harness/usage_error.h"
 
@@ -204,8 +207,63 @@ int main(int argc, char** argv) {
   merge_cmd->add_option("shards", merge_shards, "shard run directories")
       ->required();
 
+  RecordOptions record;
+  auto* record_cmd = app.add_subcommand(
+      "record",
+      "record a command's allocation calls: record [-o FILE] -- COMMAND ...");
+  record_cmd->add_option("-o,--out", record.out, "the trace file to write")
+      ->capture_default_str();
+  record_cmd
+      ->add_option("--allocator", record.allocator,
+                   "the process allocator the command runs on, or NAME=/path")
+      ->capture_default_str();
+  record_cmd->add_option("command", record.command,
+                         "the command and its arguments, after --");
+
+  std::string profile_trace;
+  bool profile_json = false;
+  auto* profile_cmd = app.add_subcommand(
+      "profile", "what a recorded program asks of an allocator");
+  profile_cmd->add_option("trace", profile_trace, "the trace file")
+      ->required();
+  profile_cmd->add_flag("--json", profile_json, "print one JSON object");
+
+  ReplayOptions replay;
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "replay a trace as a run, against allocators and heaps");
+  replay_cmd->add_option("trace", replay.trace, "the trace file");
+  replay_cmd
+      ->add_option("--allocators", replay.allocators,
+                   "process allocators or sets (as for run)")
+      ->delimiter(',');
+  replay_cmd->add_option("--allocator", replay.custom_allocators,
+                         "NAME=/path/lib.so: a library of your own too");
+  replay_cmd
+      ->add_option("--heaps", replay.heaps,
+                   "malloc (default), slab-mt, slab (no cross-thread frees)")
+      ->delimiter(',');
+  replay_cmd->add_option("--reps", replay.reps, "repetitions per cell")
+      ->capture_default_str();
+  replay_cmd
+      ->add_option("--out", replay.out,
+                   "results directory; the run goes to OUT/<run-id>")
+      ->capture_default_str();
+  replay_cmd->add_option("--run-id", replay.run_id,
+                         "name of the run directory (default: the time)");
+  replay_cmd
+      ->add_option("--timeout", replay.timeout_s,
+                   "per-cell time limit in seconds")
+      ->capture_default_str();
+  replay_cmd
+      ->add_option("--sample-interval-us", replay.sample_interval_us,
+                   "RSS sampling interval")
+      ->capture_default_str();
+  replay_cmd->add_option(
+      "--resume", replay.resume,
+      "complete the replay run in this directory: only missing cells run");
+
   // A scalar option given twice keeps its last value, as shells users expect.
-  for (CLI::App* sub : {run_cmd, exec_cmd})
+  for (CLI::App* sub : {run_cmd, exec_cmd, replay_cmd})
     for (CLI::Option* opt : sub->get_options())
       if (opt->get_expected_max() == 1)
         opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -227,12 +285,17 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) command_line << (i ? " " : "") << argv[i];
   run.command_line = command_line.str();
   exec.command_line = run.command_line;
+  replay.command_line = run.command_line;
   try {
     if (list_cmd->parsed()) return ListCommand(list_json, list_custom);
     if (run_cmd->parsed()) return RunCommand(run);
     if (compare_cmd->parsed()) return CompareCommand(compare_cmd->remaining());
     if (exec_cmd->parsed()) return ExecCommand(exec);
     if (merge_cmd->parsed()) return MergeCommand(merge_out, merge_shards);
+    if (record_cmd->parsed()) return RecordCommand(record);
+    if (profile_cmd->parsed())
+      return ProfileCommand(profile_trace, profile_json);
+    if (replay_cmd->parsed()) return ReplayCommand(replay);
   } catch (const UsageError& e) {
     std::cerr << "allocmark: " << e.what() << "\n";
     return kExitUsage;
