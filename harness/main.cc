@@ -224,8 +224,7 @@ int main(int argc, char** argv) {
   bool profile_json = false;
   auto* profile_cmd = app.add_subcommand(
       "profile", "what a recorded program asks of an allocator");
-  profile_cmd->add_option("trace", profile_trace, "the trace file")
-      ->required();
+  profile_cmd->add_option("trace", profile_trace, "the trace file")->required();
   profile_cmd->add_flag("--json", profile_json, "print one JSON object");
 
   ReplayOptions replay;

@@ -24,18 +24,18 @@ int SizeClass(std::uint64_t size) {
 std::uint64_t ClassMax(int k) { return k == 0 ? 0 : 1ULL << (k - 1); }
 
 // Lifetimes by decade: below 1 us, 10 us, ... 1000 s, then longer.
-constexpr int kTimeBuckets = 11;
-int TimeBucket(std::uint64_t ns) {
+constexpr std::size_t kTimeBuckets = 11;
+std::size_t TimeBucket(std::uint64_t ns) {
   std::uint64_t limit = 1000;
-  for (int b = 0; b < kTimeBuckets - 1; ++b, limit *= 10)
+  for (std::size_t b = 0; b + 1 < kTimeBuckets; ++b, limit *= 10)
     if (ns < limit) return b;
   return kTimeBuckets - 1;
 }
 // Allocations in between, by decade: below 10, 100, ... 10^9, then more.
-constexpr int kCountBuckets = 10;
-int CountBucket(std::uint64_t n) {
+constexpr std::size_t kCountBuckets = 10;
+std::size_t CountBucket(std::uint64_t n) {
   std::uint64_t limit = 10;
-  for (int b = 0; b < kCountBuckets - 1; ++b, limit *= 10)
+  for (std::size_t b = 0; b + 1 < kCountBuckets; ++b, limit *= 10)
     if (n < limit) return b;
   return kCountBuckets - 1;
 }
@@ -321,16 +321,16 @@ nlohmann::json ProfileTrace(const TraceFile& file) {
   }
   p["lifetime_ns"] = nlohmann::json::array();
   std::uint64_t limit = 1000;
-  for (int b = 0; b < kTimeBuckets; ++b, limit *= 10)
+  for (std::size_t b = 0; b < kTimeBuckets; ++b, limit *= 10)
     p["lifetime_ns"].push_back(
         {{"below", b + 1 < kTimeBuckets ? nlohmann::json(limit) : nullptr},
-         {"blocks", life_time[static_cast<std::size_t>(b)]}});
+         {"blocks", life_time[b]}});
   p["lifetime_allocations"] = nlohmann::json::array();
   limit = 10;
-  for (int b = 0; b < kCountBuckets; ++b, limit *= 10)
+  for (std::size_t b = 0; b < kCountBuckets; ++b, limit *= 10)
     p["lifetime_allocations"].push_back(
         {{"below", b + 1 < kCountBuckets ? nlohmann::json(limit) : nullptr},
-         {"blocks", life_count[static_cast<std::size_t>(b)]}});
+         {"blocks", life_count[b]}});
   p["never_freed_blocks"] = calls.live_blocks();
   p["live_bytes"] = {{"peak_bytes", peak},
                      {"peak_time_s", static_cast<double>(peak_ns) / 1e9},

@@ -106,7 +106,7 @@ TraceFile::TraceFile(const std::string& path) : path_(path) {
                 ? h.stored_bytes != h.raw_bytes
                 : h.stored_bytes > ZSTD_compressBound(h.raw_bytes))
           throw TraceError(path, at, "corrupted chunk header (sizes)");
-        if (h.thread >= (1u << 24))
+        if (h.thread >= (1u << 16))
           throw TraceError(path, at, "corrupted chunk header (thread)");
         if (h.thread + 1 > threads_) threads_ = h.thread + 1;
         events_ += h.events;

@@ -100,27 +100,41 @@ void* AcquireMalloc(const ReplayOp& op) {
 
 // The release the program made, whichever call made the block: a program
 // that frees new'd memory is replayed doing so.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-dealloc"
-void ReleaseMalloc(const ReplayOp& op, void* p, std::size_t size) {
+#endif
+void ReleaseMalloc(const ReplayOp& op, void* p,
+                   [[maybe_unused]] std::size_t size) {
   const auto align = std::align_val_t{Align(op)};
   switch (op.op) {
     case Op::kDelete:
       return ::operator delete(p);
     case Op::kDeleteArray:
       return ::operator delete[](p);
+#if defined(__cpp_sized_deallocation)
     case Op::kDeleteSized:
       return ::operator delete(p, size);
     case Op::kDeleteArraySized:
       return ::operator delete[](p, size);
-    case Op::kDeleteAligned:
-      return ::operator delete(p, align);
-    case Op::kDeleteArrayAligned:
-      return ::operator delete[](p, align);
     case Op::kDeleteSizedAligned:
       return ::operator delete(p, size, align);
     case Op::kDeleteArraySizedAligned:
       return ::operator delete[](p, size, align);
+#else  // a compiler without sized deallocation (clang's default)
+    case Op::kDeleteSized:
+      return ::operator delete(p);
+    case Op::kDeleteArraySized:
+      return ::operator delete[](p);
+    case Op::kDeleteSizedAligned:
+      return ::operator delete(p, align);
+    case Op::kDeleteArraySizedAligned:
+      return ::operator delete[](p, align);
+#endif
+    case Op::kDeleteAligned:
+      return ::operator delete(p, align);
+    case Op::kDeleteArrayAligned:
+      return ::operator delete[](p, align);
     case Op::kRealloc:
     case Op::kReallocarray:  // realloc(p, 0): glibc frees p
       if (void* q = std::realloc(p, 0)) std::free(q);
@@ -129,7 +143,9 @@ void ReleaseMalloc(const ReplayOp& op, void* p, std::size_t size) {
       return std::free(p);
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 class TraceReplay final : public WorkloadInstance {
  public:
