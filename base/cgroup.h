@@ -1,9 +1,9 @@
 // A cgroup v2 of its own for one measured program tree: the kernel then
 // accounts for every process of the tree, whatever it forks, daemonises or
 // leaves behind. The real-program workloads put each program under test in
-// one (workloads/external_program.h) when the machine lets them, and read its
-// peak memory, CPU time and faults from it; the child's sampler reads its
-// memory.current for the tree's series (harness/sampler.h).
+// one (workloads/support/external_program.h) when the machine lets them, and
+// read its peak memory, CPU time and faults from it; the child's sampler reads
+// its memory.current for the tree's series (child/sampler.h).
 //
 // A cgroup is created under this process's own one, which needs cgroup2 with
 // the memory controller enabled for its children (cgroup.subtree_control) or

@@ -1,6 +1,7 @@
 // Starting a program and seeing it end: the one place allocmark forks. The
 // driver starts allocmark-child with it (harness/child_process.h), and the
-// child starts the real programs it measures (workloads/external_program.h).
+// child starts the real programs it measures
+// (workloads/support/external_program.h).
 //
 // Every process runs in a process group of its own with SIGKILL as its
 // parent-death signal, so that killing the group ends it and whatever it

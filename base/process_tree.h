@@ -4,7 +4,7 @@
 // they stay in the program's process group (a daemon that leaves the group
 // with setsid() is lost to the tree). The child's sampler sums the tree's
 // resident sets with it; the real-program workloads reap the adopted orphans
-// for their CPU time and faults (workloads/external_program.h).
+// for their CPU time and faults (workloads/support/external_program.h).
 #ifndef ALLOCMARK_BASE_PROCESS_TREE_H_
 #define ALLOCMARK_BASE_PROCESS_TREE_H_
 

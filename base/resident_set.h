@@ -1,5 +1,5 @@
 // A process's resident set, read from /proc/PID/statm: the driver's memory
-// limit (harness/child_process.cc), the child's sampler (harness/sampler.cc),
+// limit (harness/child_process.cc), the child's sampler (child/sampler.cc),
 // the workloads that read RSS at points of their own and the micro-suite.
 //
 // One convention for every reader: the resident set in bytes, 0 for a

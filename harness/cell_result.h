@@ -49,7 +49,7 @@ struct CellResult {
   std::map<std::string, double> counters;         // the workload's names
   std::string timeseries;                         // relative to the run
   // How a real program's tree was measured: "cgroup" or "proc-tree"
-  // (workloads/external_program.h); empty for a workload's own process.
+  // (workloads/support/external_program.h); empty for a workload's own process.
   std::string memory_method;
 
   // The extra passes of rep 0: what served malloc under valgrind, or why a

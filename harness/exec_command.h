@@ -3,7 +3,7 @@
 // cell per allocator and repetition (interleaved as `run` does), into a run
 // like any other: run.json, cells.jsonl rows with workload NAME and heap
 // "malloc", a timeseries CSV per cell sampled from outside the program. Each
-// cell is `allocmark-child exec -- COMMAND...` (harness/child_exec.h).
+// cell is `allocmark-child exec -- COMMAND...` (child/exec.h).
 #ifndef ALLOCMARK_HARNESS_EXEC_COMMAND_H_
 #define ALLOCMARK_HARNESS_EXEC_COMMAND_H_
 

@@ -8,7 +8,7 @@
 #include "harness/allocator_choice.h"
 #include "harness/run_command.h"
 #include "harness/usage_error.h"
-#include "workloads/workload.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "harness/usage_error.h"
-#include "workloads/param_override.h"
+#include "workloads/support/param_override.h"
 
 namespace allocmark {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "workloads/workload.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 

@@ -19,11 +19,11 @@
 #include <cstdint>
 #include <string>
 
-#include "workloads/checked_block.h"
-#include "workloads/false_sharing.h"
-#include "workloads/rng.h"
-#include "workloads/thread_group.h"
-#include "workloads/workload.h"
+#include "workloads/support/checked_block.h"
+#include "workloads/support/false_sharing.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/thread_group.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

@@ -30,9 +30,9 @@
 #include <vector>
 
 #include "base/resident_set.h"
-#include "workloads/checked_block.h"
-#include "workloads/rng.h"
-#include "workloads/workload.h"
+#include "workloads/support/checked_block.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

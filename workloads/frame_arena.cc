@@ -32,12 +32,12 @@
 #include <string>
 #include <vector>
 
-#include "workloads/checked_block.h"
-#include "workloads/clock.h"
-#include "workloads/heap_traits.h"
-#include "workloads/rng.h"
-#include "workloads/thread_group.h"
-#include "workloads/workload.h"
+#include "workloads/support/checked_block.h"
+#include "workloads/support/clock.h"
+#include "workloads/support/heap_traits.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/thread_group.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

@@ -31,14 +31,14 @@
 #include <string>
 #include <vector>
 
-#include "workloads/clock.h"
-#include "workloads/heap_traits.h"
-#include "workloads/json_corpus.h"
-#include "workloads/json_dom.h"
-#include "workloads/rng.h"
-#include "workloads/thread_group.h"
-#include "workloads/untimed_heap.h"
-#include "workloads/workload.h"
+#include "workloads/support/clock.h"
+#include "workloads/support/heap_traits.h"
+#include "workloads/support/json_corpus.h"
+#include "workloads/support/json_dom.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/thread_group.h"
+#include "workloads/support/untimed_heap.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

@@ -36,9 +36,9 @@
 #include <thread>
 #include <vector>
 
-#include "workloads/checked_block.h"
-#include "workloads/rng.h"
-#include "workloads/workload.h"
+#include "workloads/support/checked_block.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

@@ -36,13 +36,13 @@
 #include <thread>
 #include <vector>
 
-#include "workloads/bounded_queue.h"
-#include "workloads/checked_block.h"
-#include "workloads/clock.h"
-#include "workloads/cross_thread_live.h"
-#include "workloads/rng.h"
-#include "workloads/thread_group.h"
-#include "workloads/workload.h"
+#include "workloads/support/bounded_queue.h"
+#include "workloads/support/checked_block.h"
+#include "workloads/support/clock.h"
+#include "workloads/support/cross_thread_live.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/thread_group.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

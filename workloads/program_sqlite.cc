@@ -21,9 +21,9 @@
 #include "base/executable.h"
 #include "base/file_text.h"
 #include "base/temp_dir.h"
-#include "workloads/external_program.h"
-#include "workloads/rng.h"
-#include "workloads/workload.h"
+#include "workloads/support/external_program.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

@@ -32,10 +32,10 @@
 
 #include "base/file_text.h"
 #include "base/temp_dir.h"
-#include "workloads/external_program.h"
-#include "workloads/program_input.h"
-#include "workloads/rng.h"
-#include "workloads/workload.h"
+#include "workloads/support/external_program.h"
+#include "workloads/support/program_input.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

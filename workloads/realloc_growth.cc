@@ -36,11 +36,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "workloads/block_check.h"
-#include "workloads/heap_traits.h"
-#include "workloads/rng.h"
-#include "workloads/thread_group.h"
-#include "workloads/workload.h"
+#include "workloads/support/block_check.h"
+#include "workloads/support/heap_traits.h"
+#include "workloads/support/rng.h"
+#include "workloads/support/thread_group.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "record/trace_events.h"
-#include "workloads/block_check.h"
-#include "workloads/cross_thread_live.h"
+#include "workloads/support/block_check.h"
+#include "workloads/support/cross_thread_live.h"
 
 namespace allocmark {
 namespace {

@@ -34,7 +34,7 @@
 #include <memory>
 #include <string>
 
-#include "workloads/workload.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 

@@ -1,5 +1,5 @@
-// Fuzzes the json workload's own parser (workloads/json_dom.h) on the heap
-// it uses most, malloc: any text must give a DOM or an error with its byte
+// Fuzzes the json workload's own parser (workloads/support/json_dom.h) on the
+// heap it uses most, malloc: any text must give a DOM or an error with its byte
 // offset, never a crash; a DOM must walk and destroy to zero live bytes; and
 // a failed parse must leave nothing behind that the heap cannot take back
 // (the tracking heap below frees what a failed parse left, so that the leak
@@ -11,7 +11,7 @@
 #include <unordered_map>
 
 #include "allocators/heap.h"
-#include "workloads/json_dom.h"
+#include "workloads/support/json_dom.h"
 
 namespace {
 

@@ -1,9 +1,9 @@
 // The four Johnstone & Wilson measures on synthetic series with known answers.
-#include "harness/fragmentation.h"
-
 #include <gtest/gtest.h>
 
 #include <vector>
+
+#include "child/fragmentation_measures.h"
 
 namespace allocmark {
 namespace {

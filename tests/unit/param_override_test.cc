@@ -1,4 +1,4 @@
-#include "workloads/param_override.h"
+#include "workloads/support/param_override.h"
 
 #include <gtest/gtest.h>
 

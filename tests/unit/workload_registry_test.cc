@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "workloads/workload.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 namespace {
