@@ -81,11 +81,7 @@ int ExecCommand(ExecOptions o) {
   if (!o.resume.empty() && !o.command.empty())
     throw UsageError("--resume takes no command: the run's own is used");
   RunSession session("exec", o.resume);
-  if (session.resumed()) {
-    std::string command_line = o.command_line;
-    o = OptionsFromJson(session.run_json(), o.resume);
-    o.command_line = command_line;
-  }
+  session.RestoreOptions(o, OptionsFromJson);
   if (o.command.empty())
     throw UsageError(
         "exec needs a command after --, e.g. allocmark exec -- python3 -c 1");

@@ -80,11 +80,7 @@ int ReplayCommand(ReplayOptions o) {
   if (!o.resume.empty() && !o.trace.empty())
     throw UsageError("--resume takes no trace: the run's own is used");
   RunSession session("replay", o.resume);
-  if (session.resumed()) {
-    std::string command_line = o.command_line;
-    o = OptionsFromJson(session.run_json(), o.resume);
-    o.command_line = command_line;
-  }
+  session.RestoreOptions(o, OptionsFromJson);
   if (o.trace.empty()) throw UsageError("replay needs a trace file");
   o.trace = std::filesystem::absolute(o.trace).string();
   if (o.reps < 1)

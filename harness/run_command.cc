@@ -202,11 +202,7 @@ std::string ChildPath() {
 
 int RunCommand(RunOptions o) {
   RunSession session("run", o.resume);
-  if (session.resumed()) {
-    std::string command_line = o.command_line;
-    o = OptionsFromJson(session.run_json(), o.resume);
-    o.command_line = command_line;
-  }
+  session.RestoreOptions(o, OptionsFromJson);
   CheckCellLimits(o.timeout_s, o.sample_interval_us);
   Profile profile = ParseProfile(o.profile);
   if (!o.reps) o.reps = DefaultReps(profile);

@@ -38,7 +38,7 @@ std::string ProbeAllocators(std::vector<AllocatorChoice>& allocators) {
 }  // namespace
 
 RunSession::RunSession(std::string subcommand, const std::string& resume_dir)
-    : subcommand_(std::move(subcommand)) {
+    : subcommand_(std::move(subcommand)), resume_dir_(resume_dir) {
   if (resume_dir.empty()) return;
   store_ = RunStore::Open(resume_dir);
   resumed_ = true;

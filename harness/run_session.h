@@ -68,6 +68,17 @@ class RunSession {
   nlohmann::json& run_json() { return run_; }
   const RunStore& store() const { return *store_; }
 
+  // On --resume: replaces `options` with those the run was started with,
+  // read from its run.json by from_json(run_json, resume_dir), keeping this
+  // invocation's command line. Nothing for a new run.
+  template <class Options, class FromJson>
+  void RestoreOptions(Options& options, FromJson from_json) const {
+    if (!resumed()) return;
+    std::string command_line = options.command_line;
+    options = from_json(run_, resume_dir_);
+    options.command_line = command_line;
+  }
+
   // Probes every allocator in allocmark-child (UsageError when one cannot
   // serve), then creates the run directory (a new run), or reads the rows a
   // resumed run has, and writes run.json with status "running". Returns false
@@ -91,6 +102,7 @@ class RunSession {
 
  private:
   std::string subcommand_;
+  std::string resume_dir_;  // as the user named it
   bool resumed_ = false;
   std::optional<RunStore> store_;
   nlohmann::json run_;

@@ -49,23 +49,17 @@ class Json {
       : threads_(config.threads),
         corpus_(LoadJsonCorpus(config)),
         allocations_(static_cast<std::size_t>(config.threads)) {
-    if (!corpus_.error.empty()) return;
-    // The reference parse: validates the corpus and records each walk hash,
-    // on memory the process allocator never sees (untimed_heap.h).
+    // The reference parse, on memory the process allocator never sees
+    // (untimed_heap.h).
     std::string scratch;
-    for (const auto& doc : corpus_.documents) {
-      UntimedHeap heap;
-      JsonHeapUse use;
-      std::string error;
-      JsonValue* root =
-          JsonParser<UntimedHeap>(heap, use, scratch).Parse(doc.text, error);
-      if (root == nullptr) {
-        corpus_.error = doc.name + " is not valid JSON: " + error;
-        return;
-      }
-      expected_hash_.push_back(JsonWalkHash(root));
-    }
-    corpus_.AddTo(hash_);
+    expected_hash_ = ReferenceWalkHashes(
+        corpus_, hash_, [&](const JsonDocument& doc, std::string& error) {
+          UntimedHeap heap;
+          JsonHeapUse use;
+          JsonValue* root = JsonParser<UntimedHeap>(heap, use, scratch)
+                                .Parse(doc.text, error);
+          return root == nullptr ? 0 : JsonWalkHash(root);
+        });
   }
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }

@@ -216,17 +216,12 @@ class LibraryJson {
  public:
   explicit LibraryJson(const WorkloadConfig& config)
       : threads_(config.threads), corpus_(LoadJsonCorpus(config)) {
-    if (!corpus_.error.empty()) return;
-    for (const auto& doc : corpus_.documents) {
-      RequestHash walk;
-      std::string error = Library::ParseUntimed(doc.text, walk);
-      if (!error.empty()) {
-        corpus_.error = doc.name + " is not valid JSON: " + error;
-        return;
-      }
-      expected_hash_.push_back(walk.value());
-    }
-    corpus_.AddTo(hash_);
+    expected_hash_ = ReferenceWalkHashes(
+        corpus_, hash_, [](const JsonDocument& doc, std::string& error) {
+          RequestHash walk;
+          error = Library::ParseUntimed(doc.text, walk);
+          return walk.value();
+        });
   }
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }

@@ -78,6 +78,29 @@ void RunJsonThreads(RunContext& ctx, const JsonCorpus& corpus, int threads,
   ctx.SetCounter("parsed_bytes_per_s", bytes / wall_s);
 }
 
+// The reference parse of every document, before the timed region:
+// parse(doc, error) returns the document's walk hash, or sets `error`. The
+// first failure becomes corpus.error ("NAME is not valid JSON: ERROR") and
+// ends the parse; the corpus's bytes and schedule go to `hash`.
+template <class Parse>
+std::vector<std::uint64_t> ReferenceWalkHashes(JsonCorpus& corpus,
+                                               RequestHash& hash,
+                                               Parse&& parse) {
+  std::vector<std::uint64_t> hashes;
+  if (!corpus.error.empty()) return hashes;
+  for (const auto& doc : corpus.documents) {
+    std::string error;
+    std::uint64_t walk = parse(doc, error);
+    if (!error.empty()) {
+      corpus.error = doc.name + " is not valid JSON: " + error;
+      return hashes;
+    }
+    hashes.push_back(walk);
+  }
+  corpus.AddTo(hash);
+  return hashes;
+}
+
 // The parameters LoadJsonCorpus reads, and their check (WorkloadInfo::check).
 std::vector<ParamSpec> JsonCorpusParams();
 std::string CheckJsonCorpusParams(const Params& p);
