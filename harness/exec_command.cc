@@ -113,15 +113,7 @@ int ExecCommand(ExecOptions o) {
     }
   }
 
-  SessionStart start{.out = o.out,
-                     .run_id = o.run_id,
-                     .cells = &cells,
-                     .max_reps = 0,
-                     .fields = {}};
-  start.fields.command_line = o.command_line;
-  start.fields.warnings = [](const nlohmann::json& env) {
-    return EnvironmentWarnings(env);
-  };
+  SessionStart start = PlainStart(o.out, o.run_id, cells, o.command_line);
   start.fields.describe = [&](nlohmann::json& run) {
     run["exec"] = {{"command", o.command},
                    {"name", name},

@@ -130,15 +130,7 @@ int ReplayCommand(ReplayOptions o) {
   // The children find the trace here (a path is no integer parameter).
   setenv(kReplayTraceVariable, o.trace.c_str(), 1);
 
-  SessionStart start{.out = o.out,
-                     .run_id = o.run_id,
-                     .cells = &cells,
-                     .max_reps = 0,
-                     .fields = {}};
-  start.fields.command_line = o.command_line;
-  start.fields.warnings = [](const nlohmann::json& env) {
-    return EnvironmentWarnings(env);
-  };
+  SessionStart start = PlainStart(o.out, o.run_id, cells, o.command_line);
   start.fields.describe = [&](nlohmann::json& run) {
     run["replay"] = {{"trace", o.trace},
                      {"trace_bytes", facts.bytes},

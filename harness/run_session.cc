@@ -124,6 +124,21 @@ int RunSession::Finish() {
   return failed ? kExitCellsFailed : kExitOk;
 }
 
+SessionStart PlainStart(const std::string& out, const std::string& run_id,
+                        const std::vector<Cell>& cells,
+                        const std::string& command_line) {
+  SessionStart start{.out = out,
+                     .run_id = run_id,
+                     .cells = &cells,
+                     .max_reps = 0,
+                     .fields = {}};
+  start.fields.command_line = command_line;
+  start.fields.warnings = [](const nlohmann::json& env) {
+    return EnvironmentWarnings(env);
+  };
+  return start;
+}
+
 void CheckCellLimits(double timeout_s, int sample_interval_us) {
   if (!std::isfinite(timeout_s) || !(timeout_s > 0))
     throw UsageError("--timeout must be above 0 s and finite");

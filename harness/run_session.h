@@ -47,6 +47,12 @@ struct SessionStart {
   NewRunFields fields;
 };
 
+// A start for a run with the environment's warnings only and no repetitions
+// beyond its cells (exec, replay): the caller adds fields.describe.
+SessionStart PlainStart(const std::string& out, const std::string& run_id,
+                        const std::vector<Cell>& cells,
+                        const std::string& command_line);
+
 // Per-cell limits, the same for every cell of a run.
 struct CellLimits {
   double timeout_s = 600;
