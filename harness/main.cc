@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   run_cmd->add_option(
       "--reps", run.reps,
-      "repetitions per cell (default: smoke 1, quick 3, full 5)");
+      "repetitions per cell (default: smoke 1, quick 5, full 7)");
   run_cmd
       ->add_option("--profile", run.profile,
                    "workload sizes: smoke, quick or full")
