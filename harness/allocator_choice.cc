@@ -99,8 +99,7 @@ std::vector<AllocatorChoice> ResolveAllocators(
   const std::vector<std::string> default_set = {"default"};
   for (const auto& name : names.empty() ? default_set : names) {
     if (IsSetName(name)) {
-      // A set takes its members that are there to preload; "all" and the
-      // default set also take the user's own libraries.
+      // A set takes its members that are there to preload.
       for (const auto& a : ProcessAllocators()) {
         if (!InSet(name, a)) continue;
         if (const AllocatorChoice* u = find_user(std::string(a.name)))
@@ -108,9 +107,6 @@ std::vector<AllocatorChoice> ResolveAllocators(
         else if (FindLibrary(a))
           add(FromTable(a));
       }
-      if (name == "all" || names.empty())
-        for (const auto& u : user)
-          if (!has(u.name)) chosen.push_back(u);
     } else if (const AllocatorChoice* u = find_user(name)) {
       add(*u);
     } else if (const ProcessAllocator* a = FindProcessAllocator(name)) {
@@ -122,6 +118,10 @@ std::vector<AllocatorChoice> ResolveAllocators(
           "--allocator NAME=/path/lib.so)");
     }
   }
+  // Every library the user names with --allocator is measured: after the
+  // chosen ones when --allocators does not name it.
+  for (const auto& u : user)
+    if (!has(u.name)) chosen.push_back(u);
   return chosen;
 }
 

@@ -26,8 +26,9 @@ struct AllocatorChoice {
 
 // `names`: --allocators, table names or set names ("default": the four the
 // project is about, "all", "debian", "upstream": each set's members that are
-// installed or built); empty means "default". Both the default set and "all"
-// add the user's libraries. `custom`: the NAME=/path arguments. Throws
+// installed or built); empty means "default". `custom`: the NAME=/path
+// arguments; every one is measured, after the others when `names` does not
+// name it. Throws
 // UsageError for an unknown name, a named allocator that is not installed or
 // built (naming the command that gets it), a path that does not exist.
 std::vector<AllocatorChoice> ResolveAllocators(

@@ -99,6 +99,18 @@ TEST(ResolveAllocators, TheDefaultSetIsTheFourAndAllIncludesTheUsersLibrary) {
   EXPECT_THROW(ResolveAllocators({"all", "glibc"}, {}), UsageError);
 }
 
+TEST(ResolveAllocators,
+     AUserLibraryIsMeasuredWhateverTheAllocatorsOptionNames) {
+  for (const std::vector<std::string>& names :
+       {std::vector<std::string>{"glibc"}, {"default"}, {"debian"}}) {
+    std::vector<AllocatorChoice> chosen =
+        ResolveAllocators(names, {"mine=/bin/true"});
+    ASSERT_FALSE(chosen.empty());
+    EXPECT_EQ(chosen.back().name, "mine") << names[0];
+    EXPECT_TRUE(chosen.back().user_library) << names[0];
+  }
+}
+
 TEST(ResolveAllocators, UserLibraryReplacesTheTableEntryOfItsName) {
   std::vector<AllocatorChoice> chosen =
       ResolveAllocators({"glibc", "mine"}, {"mine=/bin/true"});
