@@ -23,21 +23,24 @@ int SizeClass(std::uint64_t size) {
 // The largest size of class k.
 std::uint64_t ClassMax(int k) { return k == 0 ? 0 : 1ULL << (k - 1); }
 
+// The decade of `value`: bucket 0 below `first_limit`, then one per factor
+// of ten, the last holding everything above.
+std::size_t DecadeBucket(std::uint64_t value, std::uint64_t first_limit,
+                         std::size_t buckets) {
+  std::uint64_t limit = first_limit;
+  for (std::size_t b = 0; b + 1 < buckets; ++b, limit *= 10)
+    if (value < limit) return b;
+  return buckets - 1;
+}
 // Lifetimes by decade: below 1 us, 10 us, ... 1000 s, then longer.
 constexpr std::size_t kTimeBuckets = 11;
 std::size_t TimeBucket(std::uint64_t ns) {
-  std::uint64_t limit = 1000;
-  for (std::size_t b = 0; b + 1 < kTimeBuckets; ++b, limit *= 10)
-    if (ns < limit) return b;
-  return kTimeBuckets - 1;
+  return DecadeBucket(ns, 1000, kTimeBuckets);
 }
 // Allocations in between, by decade: below 10, 100, ... 10^9, then more.
 constexpr std::size_t kCountBuckets = 10;
 std::size_t CountBucket(std::uint64_t n) {
-  std::uint64_t limit = 10;
-  for (std::size_t b = 0; b + 1 < kCountBuckets; ++b, limit *= 10)
-    if (n < limit) return b;
-  return kCountBuckets - 1;
+  return DecadeBucket(n, 10, kCountBuckets);
 }
 
 // Live bytes over time in at most kMaxPoints buckets of equal width, each
