@@ -68,7 +68,7 @@ class RunSession {
   // malformed, or its schema version is not this one's).
   RunSession(std::string subcommand, const std::string& resume_dir);
 
-  bool resumed() const { return store_.has_value() && resumed_; }
+  bool resumed() const { return resumed_; }
   // run.json as read (resumed) or as it is being written.
   const nlohmann::json& run_json() const { return run_; }
   nlohmann::json& run_json() { return run_; }
