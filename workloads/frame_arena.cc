@@ -84,7 +84,11 @@ class FrameArena {
   void Prepare(RunContext& ctx) {
     temporaries_.resize(traces_.size());
     for (std::size_t t = 0; t < traces_.size(); ++t) {
-      ReserveResident(temporaries_[t], traces_[t].size() / frames_);
+      // Sized and written now: the timed loop stores into it by index (a
+      // push_back would hand each block's address to its out-of-line growth
+      // path and keep the block in memory, where reading it back whole
+      // stalls on the stores just made).
+      temporaries_[t].assign(traces_[t].size() / frames_, CheckedBlock{});
       ctx.ReserveLatencies(static_cast<int>(t), frames_);
     }
   }
@@ -117,12 +121,15 @@ class FrameArena {
   // not made (it is the same memcpy under every heap and allocator, and at
   // these sizes would outweigh the allocations the workload exists to show):
   // the new block is written as every object is. Live bytes go to `slot`.
+  // The growing blocks stay in locals and `b` is stored once, at the end:
+  // the caller's b is a slot in a table in memory.
   template <Heap Hv>
   bool GrowVector(Hv& heap, RunContext& ctx, int slot, CheckedBlock& b,
                   std::uint32_t items, std::uint64_t tag,
                   std::uint64_t& objects) const {
     std::uint32_t capacity = 4;
-    if (!AllocateChecked(heap, ctx, writer_, slot, b,
+    CheckedBlock current;
+    if (!AllocateChecked(heap, ctx, writer_, slot, current,
                          capacity * kVectorItemBytes, tag))
       return false;
     ++objects;
@@ -133,9 +140,10 @@ class FrameArena {
                            capacity * kVectorItemBytes, tag))
         return false;
       ++objects;
-      if (!FreeChecked(heap, ctx, writer_, slot, b)) return false;
-      b = grown;
+      if (!FreeChecked(heap, ctx, writer_, slot, current)) return false;
+      current = grown;
     }
+    b = current;
     return true;
   }
 
@@ -145,8 +153,9 @@ class FrameArena {
     const std::size_t objects_per_frame = trace.size() / frames_;
     H frame_heap;
     MallocHeap survivor_heap;
-    std::vector<CheckedBlock>& temporaries =
-        temporaries_[static_cast<std::size_t>(t)];
+    CheckedBlock* const temporaries =
+        temporaries_[static_cast<std::size_t>(t)].data();
+    std::size_t temporary_count = 0;
     std::vector<Survivor> survivors;
     auto& latencies = ctx.Latencies(t);
     std::uint64_t objects = 0;
@@ -157,9 +166,9 @@ class FrameArena {
       for (std::size_t i = 0; i < objects_per_frame; ++i) {
         const std::uint64_t tag = frame * objects_per_frame + i;
         const Object& o = trace[tag];
-        CheckedBlock b;
         bool ok;
         if (o.survive_frames > 0) {
+          CheckedBlock b;
           ok = o.vector_items > 0
                    ? GrowVector(survivor_heap, ctx, t, b, o.vector_items, tag,
                                 objects)
@@ -167,8 +176,11 @@ class FrameArena {
                                                  b, o.size, tag));
           if (ok) survivors.push_back({b, frame + o.survive_frames});
         } else {
-          // A temporary's bytes are counted once, at the frame's end, when
-          // they are all live: the same cost under every heap.
+          // Made in its slot of the table, so that the block is stored once
+          // and read back once, at the frame's end. A temporary's bytes are
+          // counted once, at the frame's end, when they are all live: the
+          // same cost under every heap.
+          CheckedBlock& b = temporaries[temporary_count];
           ok = o.vector_items > 0
                    ? GrowVector(frame_heap, ctx, kNoLiveAccounting, b,
                                 o.vector_items, tag, objects)
@@ -176,7 +188,7 @@ class FrameArena {
                       AllocateChecked(frame_heap, ctx, writer_,
                                       kNoLiveAccounting, b, o.size, tag));
           if (ok) {
-            temporaries.push_back(b);
+            ++temporary_count;
             frame_bytes += static_cast<std::int64_t>(b.size);
           }
         }
@@ -184,14 +196,15 @@ class FrameArena {
       }
       // The end of the frame: temporaries die, then expired survivors.
       ctx.AddLive(t, frame_bytes);
-      for (CheckedBlock& b : temporaries)
+      for (std::size_t i = 0; i < temporary_count; ++i)
         if (kReleasesInBulk<H>
-                ? !VerifyChecked(ctx, writer_, b)
-                : !FreeChecked(frame_heap, ctx, writer_, kNoLiveAccounting, b))
+                ? !VerifyChecked(ctx, writer_, temporaries[i])
+                : !FreeChecked(frame_heap, ctx, writer_, kNoLiveAccounting,
+                               temporaries[i]))
           return;
       ctx.AddLive(t, -frame_bytes);
       frame_bytes = 0;
-      temporaries.clear();
+      temporary_count = 0;
       frame_heap.Reset();
       std::size_t kept = 0;
       for (Survivor& s : survivors) {

@@ -144,7 +144,10 @@ class BlockWriter {
     // call into the C library for every block).
     const std::size_t n = std::min(size_bytes, write_bytes_);
     if (n > 8) {
-      const int c = static_cast<int>(tag & 0xff);
+      // One byte value for every block: the canary is what ties a block to
+      // its request, and a constant lets the compiler build the stored
+      // vector once instead of on every call.
+      constexpr int c = 0xa5;
       // Two overlapping stores cover 9 to 2k bytes with k-byte moves.
       if (n <= 16) {
         std::memset(bytes + n - 8, c, 8);
