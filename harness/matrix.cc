@@ -84,6 +84,10 @@ std::vector<int> DefaultThreadCounts(const WorkloadInfo& w, Profile profile,
     if (w.needs_threads && cores < 2) counts.push_back(2);
     if (w.needs_threads && profile == Profile::kSmoke) counts.push_back(2);
   }
+  // At one thread a false-sharing workload has nothing to share: the quick
+  // profile spends its time where the effect is; the full one keeps 1 as
+  // the control.
+  if (w.needs_threads && profile == Profile::kQuick) std::erase(counts, 1);
   std::sort(counts.begin(), counts.end());
   counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
   std::erase_if(counts, [&](int t) { return t > w.max_threads; });

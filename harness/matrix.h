@@ -57,8 +57,8 @@ Profile ParseProfile(const std::string& name);  // throws UsageError
 // single-threaded workload; otherwise 1 and `cores` at the quick profile, 1,
 // 2, 4, ... and `cores` at the full one, and 1 at smoke. A workload whose
 // effect needs two threads (WorkloadInfo::needs_threads: false sharing) is
-// never only at 1: it adds 2 where `cores` is below 2. Counts above
-// max_threads are dropped.
+// never only at 1: it adds 2 where `cores` is below 2, and at the quick
+// profile it runs without 1. Counts above max_threads are dropped.
 std::vector<int> DefaultThreadCounts(const WorkloadInfo& w, Profile profile,
                                      int cores);
 

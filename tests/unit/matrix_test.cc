@@ -59,6 +59,24 @@ TEST(ExpandMatrix, UsesProfileDefaultsAndOverrides) {
   EXPECT_NE(untouched->smoke, untouched->quick);
 }
 
+TEST(DefaultThreadCounts, FalseSharingRunsWhereItShares) {
+  const WorkloadInfo* scratch = FindWorkload("cache_scratch");
+  ASSERT_NE(scratch, nullptr);
+  ASSERT_TRUE(scratch->needs_threads);
+  EXPECT_EQ(DefaultThreadCounts(*scratch, Profile::kQuick, 2),
+            (std::vector<int>{2}));
+  EXPECT_EQ(DefaultThreadCounts(*scratch, Profile::kQuick, 1),
+            (std::vector<int>{2}));
+  EXPECT_EQ(DefaultThreadCounts(*scratch, Profile::kFull, 8),
+            (std::vector<int>{1, 2, 4, 8}));
+  const WorkloadInfo* larson = FindWorkload("larson");
+  ASSERT_NE(larson, nullptr);
+  EXPECT_EQ(DefaultThreadCounts(*larson, Profile::kQuick, 2),
+            (std::vector<int>{1, 2}));
+  EXPECT_EQ(DefaultThreadCounts(*larson, Profile::kSmoke, 2),
+            (std::vector<int>{1}));
+}
+
 TEST(ExpandMatrix, RejectsBadInputWithTheReason) {
   auto expect_error = [](MatrixOptions o, const std::string& fragment) {
     try {
