@@ -184,13 +184,8 @@ int OpenCgroupMemoryCurrent(int pid) {
 }
 
 std::int64_t ReadOpenBytes(int fd) {
-  char buf[64];
-  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  char* end = nullptr;
-  long long value = std::strtoll(buf, &end, 10);
-  return end == buf ? -1 : static_cast<std::int64_t>(value);
+  std::int64_t value;
+  return PreadNumbers(fd, &value, 1) == 1 ? value : -1;
 }
 
 }  // namespace allocmark

@@ -1,10 +1,30 @@
 #include "base/file_text.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <sstream>
 
 namespace allocmark {
+
+int PreadNumbers(int fd, std::int64_t* out, int count) {
+  char buf[128];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char* at = buf;
+  int read = 0;
+  while (read < count) {
+    char* end = nullptr;
+    long long value = std::strtoll(at, &end, 10);
+    if (end == at) break;
+    out[read++] = static_cast<std::int64_t>(value);
+    at = end;
+  }
+  return read;
+}
 
 std::string ReadFileText(const std::string& path) {
   std::ifstream in(path);

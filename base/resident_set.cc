@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "base/file_text.h"
+
 namespace allocmark {
 namespace {
 
@@ -21,17 +23,10 @@ int OpenStatm(pid_t pid) {
 
 // statm is "size resident shared text lib data dt", in pages.
 std::int64_t ReadStatm(int fd) {
-  char buf[128];
-  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  char* end = nullptr;
-  std::strtoll(buf, &end, 10);
-  char* resident_end = nullptr;
-  long long resident_pages = std::strtoll(end, &resident_end, 10);
-  if (resident_end == end || resident_pages < 0) return -1;
+  std::int64_t fields[2];
+  if (PreadNumbers(fd, fields, 2) != 2 || fields[1] < 0) return -1;
   static const long page_bytes = sysconf(_SC_PAGESIZE);
-  return static_cast<std::int64_t>(resident_pages) * page_bytes;
+  return fields[1] * page_bytes;
 }
 
 }  // namespace

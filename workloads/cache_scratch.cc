@@ -31,11 +31,9 @@
 namespace allocmark {
 namespace {
 
-class CacheScratch {
+class CacheScratch : public FalseSharingWorkload {
  public:
-  explicit CacheScratch(const WorkloadConfig& config) : c_(config) {}
-
-  std::uint64_t RequestChecksum() const { return c_.hash.value(); }
+  using FalseSharingWorkload::FalseSharingWorkload;
 
   template <Heap H>
   void Run(RunContext& ctx) {
@@ -67,9 +65,6 @@ class CacheScratch {
       for (auto& w : workers) w.join();
     }
   }
-
- private:
-  FalseSharingConfig c_;
 };
 
 const bool kRegistered = RegisterWorkload<CacheScratch>({

@@ -28,11 +28,9 @@
 namespace allocmark {
 namespace {
 
-class CacheThrash {
+class CacheThrash : public FalseSharingWorkload {
  public:
-  explicit CacheThrash(const WorkloadConfig& config) : c_(config) {}
-
-  std::uint64_t RequestChecksum() const { return c_.hash.value(); }
+  using FalseSharingWorkload::FalseSharingWorkload;
 
   template <Heap H>
   void Run(RunContext& ctx) {
@@ -41,9 +39,6 @@ class CacheThrash {
       AllocateWriteFree(heap, ctx, t, c_, static_cast<std::uint64_t>(t) << 48);
     });
   }
-
- private:
-  FalseSharingConfig c_;
 };
 
 const bool kRegistered = RegisterWorkload<CacheThrash>({

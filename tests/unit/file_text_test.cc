@@ -1,7 +1,10 @@
 #include "base/file_text.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -26,6 +29,25 @@ class FileText : public testing::Test {
 
 TEST_F(FileText, ReadsAWholeFile) {
   EXPECT_EQ(ReadFileText(Write("one\ntwo")), "one\ntwo");
+}
+
+TEST_F(FileText, PreadNumbersReadsTheLeadingIntegersOnly) {
+  int fd = open(Write("12 345 6\n").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::int64_t v[3] = {-1, -1, -1};
+  EXPECT_EQ(PreadNumbers(fd, v, 2), 2);
+  EXPECT_EQ(v[0], 12);
+  EXPECT_EQ(v[1], 345);
+  EXPECT_EQ(v[2], -1);
+  // Read again from the start: a fixed-rate reader reuses its descriptor.
+  EXPECT_EQ(PreadNumbers(fd, v, 3), 3);
+  EXPECT_EQ(v[2], 6);
+  close(fd);
+  fd = open(Write("max\n").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(PreadNumbers(fd, v, 1), 0);
+  close(fd);
+  EXPECT_EQ(PreadNumbers(-1, v, 1), 0);
 }
 
 TEST_F(FileText, AMissingFileReadsEmpty) {

@@ -41,6 +41,17 @@ struct FalseSharingConfig {
   RequestHash hash;
 };
 
+// What both tests are built on: their parameters and request checksum.
+class FalseSharingWorkload {
+ public:
+  explicit FalseSharingWorkload(const WorkloadConfig& config) : c_(config) {}
+
+  std::uint64_t RequestChecksum() const { return c_.hash.value(); }
+
+ protected:
+  FalseSharingConfig c_;
+};
+
 // Adds 1 to each byte of p[0, size_bytes) `writes` times (each pass a load
 // and a store the compiler may not merge with the next pass; Hoard's loop
 // also reads each byte back), then subtracts `writes` from each byte. The
