@@ -133,6 +133,21 @@ def save(fig, out_dir, name):
     return png, svg
 
 
+def save_chart(fig, out_dir, kind, workload, title):
+    """Save a chart of one kind for one workload ("" for a run-wide one) as
+    KIND_WORKLOAD.png and .svg; return its Chart."""
+    name = f"{kind}_{safe_name(workload)}" if workload else kind
+    png, svg = save(fig, out_dir, name)
+    return Chart(kind, workload, title, png, svg)
+
+
+def panels_legend(fig, handles, labels, title=None):
+    """The legend of a grid of panels, right of them, and the final layout."""
+    fig.legend(handles, labels, title=title, loc="upper left",
+               bbox_to_anchor=(1.0, 0.93), frameon=False)
+    fig.tight_layout()
+
+
 def safe_name(text):
     """A file-name fragment for a workload or variant label."""
     keep = [c if c.isalnum() or c in "-_." else "_" for c in text]

@@ -85,13 +85,9 @@ def plot_workload(run, workload, rows, out_dir, colours, markers):
     title = f"{workload}: {what} percentiles (lower is better)"
     fig.suptitle(title, x=0.01, ha="left")
     order = [a for a in run.allocators if a in handles]
-    fig.legend([handles[a] for a in order], order,
-               title="process allocator", loc="upper left",
-               bbox_to_anchor=(1.0, 0.93), frameon=False)
-    fig.tight_layout()
-    png, svg = style.save(fig, out_dir,
-                          f"latency_{style.safe_name(workload)}")
-    return style.Chart("latency", workload, title, png, svg)
+    style.panels_legend(fig, [handles[a] for a in order], order,
+                        title="process allocator")
+    return style.save_chart(fig, out_dir, "latency", workload, title)
 
 
 def plot(run, rows, out_dir, colours):

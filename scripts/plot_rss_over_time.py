@@ -100,13 +100,9 @@ def plot_workload(run, workload, rows, out_dir, colours, markers):
     order = [a for a in run.allocators if a in handles]
     labels = order + (["live requested bytes"]
                       if "live requested bytes" in handles else [])
-    fig.legend([handles[k] for k in labels],
-               [f"RSS, {k}" if k in order else k for k in labels],
-               loc="upper left", bbox_to_anchor=(1.0, 0.93), frameon=False)
-    fig.tight_layout()
-    png, svg = style.save(fig, out_dir,
-                          f"rss_{style.safe_name(workload)}")
-    return style.Chart("rss", workload, title, png, svg)
+    style.panels_legend(fig, [handles[k] for k in labels],
+                        [f"RSS, {k}" if k in order else k for k in labels])
+    return style.save_chart(fig, out_dir, "rss", workload, title)
 
 
 def plot(run, rows, out_dir, colours):

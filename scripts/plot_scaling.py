@@ -58,9 +58,7 @@ def plot_workload(run, workload, rows, out_dir, colours):
     ax.set_title(title, loc="left")
     ax.legend(title="process allocator", loc="upper left",
               bbox_to_anchor=(1.0, 1.0), frameon=False)
-    png, svg = style.save(fig, out_dir,
-                          f"scaling_{style.safe_name(workload)}")
-    return style.Chart("scaling", workload, title, png, svg)
+    return style.save_chart(fig, out_dir, "scaling", workload, title)
 
 
 def plot(run, rows, out_dir, colours):

@@ -126,9 +126,7 @@ def plot_workload(run, workload, rows, out_dir, colours):
     ax.text(1.02, 0.0, "bar: median of n\nrepetitions\nerror bar: 95%\n"
             "bootstrap interval", fontsize=11, color="#444444",
             transform=ax.transAxes, va="bottom", ha="left")
-    png, svg = style.save(fig, out_dir,
-                          f"throughput_{style.safe_name(workload)}")
-    return style.Chart("throughput", workload, title, png, svg)
+    return style.save_chart(fig, out_dir, "throughput", workload, title)
 
 
 FAILED_TEXT = "#555555"

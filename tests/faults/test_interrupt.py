@@ -169,6 +169,20 @@ def test_resuming_a_complete_run_runs_nothing(tmp_path, reference):
     assert (out / "done" / "cells.jsonl").read_text() == before
 
 
+def stop_once_started(proc, sig, marker, what):
+    """Waits for a child of the driver whose command line holds `marker`, then
+    stops the driver with `sig` as a terminal would (SIGINT to the group);
+    returns the children found."""
+    deadline = time.monotonic() + 60
+    found = []
+    while not found and time.monotonic() < deadline:
+        found = [p for p in children_of(proc.pid) if marker in cmdline(p)]
+        time.sleep(0.01)
+    assert found, f"{what} never started"
+    os.killpg(proc.pid, sig) if sig == signal.SIGINT else os.kill(proc.pid, sig)
+    return found
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_a_stopped_driver_takes_its_hanging_cell_with_it(tmp_path, sig):
     out = tmp_path / "results"
@@ -177,13 +191,7 @@ def test_a_stopped_driver_takes_its_hanging_cell_with_it(tmp_path, sig):
                              "--profile", "smoke", "--allocators", "hang", "--allocator", f"hang={library}",
                              "--timeout", "600", "--out", str(out), "--run-id", "h"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 60
-    cell_child = []
-    while not cell_child and time.monotonic() < deadline:
-        cell_child = [p for p in children_of(proc.pid) if b"allocmark-child\0run\0" in cmdline(p)]
-        time.sleep(0.01)
-    assert cell_child, "the cell never started"
-    os.killpg(proc.pid, sig) if sig == signal.SIGINT else os.kill(proc.pid, sig)
+    cell_child = stop_once_started(proc, sig, b"allocmark-child\0run\0", "the cell")
     proc.communicate(timeout=60)
     assert proc.returncode == (130 if sig != signal.SIGKILL else -signal.SIGKILL)
     deadline = time.monotonic() + 30
@@ -207,13 +215,7 @@ def test_a_stop_during_the_allocator_probe_ends_the_run_before_it_writes_anythin
                              "--out", str(out), "--run-id", "p"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env=dict(os.environ, ALLOCMARK_FAULT_ARM="start", ALLOCMARK_FAULT_AFTER="0"))
-    deadline = time.monotonic() + 60
-    probe = []
-    while not probe and time.monotonic() < deadline:
-        probe = [p for p in children_of(proc.pid) if b"allocmark-child\0probe" in cmdline(p)]
-        time.sleep(0.01)
-    assert probe, "the probe never started"
-    os.killpg(proc.pid, sig) if sig == signal.SIGINT else os.kill(proc.pid, sig)
+    probe = stop_once_started(proc, sig, b"allocmark-child\0probe", "the probe")
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == \
