@@ -51,7 +51,7 @@ class Churn {
     const std::uint64_t max_size = config.GetSize("max_size_bytes");
     const bool skewed = config.Get("skewed") != 0;
     for (std::size_t t = 0; t < traces_.size(); ++t) {
-      Rng rng(config.seed * 1000003 + t);
+      Rng rng = StreamRng(config.seed, t);
       Trace& trace = traces_[t];
       trace.slot.resize(ops);
       trace.size.resize(live_objects_ + ops);

@@ -55,7 +55,7 @@ class FrameArena {
         config.GetSize("max_survivor_frames");
     const std::uint64_t max_vector_items = config.GetSize("max_vector_items");
     for (std::size_t t = 0; t < traces_.size(); ++t) {
-      Rng rng(config.seed * 1000003 + t);
+      Rng rng = StreamRng(config.seed, t);
       auto& trace = traces_[t];
       trace.resize(frames_ * objects);
       for (Object& o : trace) {

@@ -41,7 +41,7 @@ class Large {
     const std::uint64_t lo = config.GetSize("min_size_bytes");
     const std::uint64_t hi = config.GetSize("max_size_bytes");
     for (std::size_t t = 0; t < traces_.size(); ++t) {
-      Rng rng(config.seed * 1000003 + t);
+      Rng rng = StreamRng(config.seed, t);
       Trace& trace = traces_[t];
       trace.size.resize(live_blocks_ + ops);
       trace.slot.resize(ops);

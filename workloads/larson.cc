@@ -54,7 +54,7 @@ class Larson {
     const std::uint64_t min_size = config.GetSize("min_size_bytes");
     const std::uint64_t max_size = config.GetSize("max_size_bytes");
     const std::size_t all_slots = slots_ * tables_.size();
-    Rng warm_rng(config.seed * 1000003 + tables_.size());
+    Rng warm_rng = StreamRng(config.seed, tables_.size());
     // The warm-up: sizes of every initial block, the shuffle, then 4 x
     // all_slots replacements (slot, size).
     warm_size_.resize(all_slots + 4 * all_slots);
@@ -72,7 +72,7 @@ class Larson {
       hash_.Add(slot);
     }
     for (std::size_t a = 0; a < tables_.size(); ++a) {
-      Rng rng(config.seed * 1000003 + a);
+      Rng rng = StreamRng(config.seed, a);
       Table& table = tables_[a];
       table.size.resize(rounds_ * replacements_);
       table.slot.resize(rounds_ * replacements_);

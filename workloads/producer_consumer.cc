@@ -61,7 +61,7 @@ class ProducerConsumer {
     const std::uint64_t min_size = config.GetSize("min_size_bytes");
     const std::uint64_t max_size = config.GetSize("max_size_bytes");
     for (std::size_t i = 0; i < sizes_.size(); ++i) {
-      Rng rng(config.seed * 1000003 + i);
+      Rng rng = StreamRng(config.seed, i);
       sizes_[i].resize(messages);
       for (auto& size : sizes_[i]) {
         size = static_cast<std::uint32_t>(rng.Uniform(min_size, max_size));

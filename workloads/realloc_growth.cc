@@ -108,7 +108,7 @@ class ReallocGrowth {
     const std::uint64_t max_final = config.GetSize("max_final_bytes");
     const std::uint64_t max_append = config.GetSize("max_append_bytes");
     for (std::size_t t = 0; t < traces_.size(); ++t) {
-      Rng rng(config.seed * 1000003 + t);
+      Rng rng = StreamRng(config.seed, t);
       Trace& trace = traces_[t];
       for (std::size_t r = 0; r < rounds_; ++r) {
         std::vector<std::uint64_t> left(buffers_);

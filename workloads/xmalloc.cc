@@ -71,7 +71,7 @@ class Xmalloc {
       hash_.Add(word);
     if (object_size_ != 0) return;
     for (std::size_t t = 0; t < sizes_.size(); ++t) {
-      Rng rng(config.seed * 1000003 + t);
+      Rng rng = StreamRng(config.seed, t);
       sizes_[t].resize(batches_ * batch_objects_);
       for (auto& size : sizes_[t]) {
         size = kMixedSizes[rng.Below(kMixedSizes.size())];

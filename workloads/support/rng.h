@@ -43,6 +43,12 @@ class Rng {
   std::uint64_t state_;
 };
 
+// The generator of stream `stream` (a thread, a table) of a run seeded with
+// `seed`: each stream draws its own numbers, the same for the same seed.
+inline Rng StreamRng(std::uint64_t seed, std::uint64_t stream) {
+  return Rng(seed * 1000003 + stream);
+}
+
 // Order-sensitive hash of a request sequence (FNV-1a over 64-bit words),
 // recorded per cell as request_checksum to show that every allocator met the
 // same requests.
