@@ -51,7 +51,8 @@ std::string Error(const std::string& what, int error) {
 }
 
 // Between fork and exec: async-signal-safe calls only.
-[[noreturn]] void ExecChild(pid_t parent, int in_fd, int out_fd, int cgroup_fd,
+[[noreturn]] void ExecChild(pid_t parent, int in_fd, int out_fd,
+                            const std::vector<int>& cgroup_fds,
                             const char* working_dir, char* const* argv,
                             char* const* envp, int status_fd) {
   setpgid(0, 0);
@@ -66,8 +67,11 @@ std::string Error(const std::string& what, int error) {
     dup2(out_fd, STDERR_FILENO);
   }
   StartFailure failure{StartFailure::kCgroup, 0};
-  // "0" moves the writer itself.
-  if (cgroup_fd < 0 || write(cgroup_fd, "0", 1) == 1) {
+  // "0" moves the writer itself. Reading the vector allocates nothing.
+  bool entered = true;
+  for (std::size_t i = 0; entered && i < cgroup_fds.size(); ++i)
+    entered = write(cgroup_fds[i], "0", 1) == 1;
+  if (entered) {
     failure.step = StartFailure::kChdir;
     if (working_dir == nullptr || chdir(working_dir) == 0) {
       execve(argv[0], argv, envp);
@@ -130,7 +134,7 @@ std::string Process::Start(const SpawnSpec& spec) {
   start_ = std::chrono::steady_clock::now();
   pid_t pid = fork();
   if (pid == 0)
-    ExecChild(parent, in_fd, out_fd, spec.cgroup_procs_fd,
+    ExecChild(parent, in_fd, out_fd, spec.cgroup_procs_fds,
               spec.working_dir.empty() ? nullptr : spec.working_dir.c_str(),
               argv.data(), envp.data(), status_pipe[1]);
   int fork_error = errno;

@@ -33,9 +33,10 @@ struct SpawnSpec {
   std::string stdin_path;   // empty: /dev/null
   std::string output_path;  // stdout and stderr, truncated; empty: inherited
   std::string working_dir;  // empty: this process's
-  // A cgroup's cgroup.procs, open for writing (base/cgroup.h): the new
-  // process enters that cgroup before it execs. -1: it stays in this one's.
-  int cgroup_procs_fd = -1;
+  // The cgroup.procs of the cgroups the new process enters before it execs,
+  // open for writing (Cgroup::procs_fds, base/cgroup.h: one for cgroup v2,
+  // one per hierarchy for v1). Empty: it stays in this process's.
+  std::vector<int> cgroup_procs_fds;
 };
 
 // How a reaped process ended.

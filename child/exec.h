@@ -3,7 +3,8 @@
 // child was preloaded with, proven from inside it and every process it
 // starts (workloads/support/external_program.h); its wall time, start to exit,
 // is the timed region, and the figures are its whole process tree's: CPU time,
-// faults, peak memory (the cgroup's memory.peak, or the larger of the tree's
+// faults, peak memory (the cgroup's peak, memory.peak or v1's
+// memory.max_usage_in_bytes, or the larger of the tree's
 // summed resident sets and wait4's ru_maxrss) and memory over time, by the
 // method the row's memory_method names. One run of the command is one
 // operation (ops_unit "runs"); a non-zero exit fails the cell. Its output goes

@@ -3,11 +3,11 @@
 // interval, from Start() to Stop(), for the RSS-over-time and fragmentation
 // figures. When a real-program workload names the process it measures
 // (RunContext::SetMeasuredPid), the series is that program's whole tree
-// instead, with no live bytes: the memory.current of the cgroup allocmark
-// made for it (base/cgroup.h), or else the resident sets of the program and
-// its descendants summed from /proc (base/process_tree.h). The samples of the
-// child before it are dropped, and moments with no program running are
-// skipped.
+// instead, with no live bytes: the current memory of the cgroup allocmark
+// made for it (base/cgroup.h: memory.current, or v1's memory.usage_in_bytes),
+// or else the resident sets of the program and its descendants summed from
+// /proc (base/process_tree.h). The samples of the child before it are
+// dropped, and moments with no program running are skipped.
 // Samples go to a buffer reserved up front; the sampler allocates nothing while
 // it runs, so it does not perturb the heap it watches.
 #ifndef ALLOCMARK_CHILD_SAMPLER_H_
@@ -68,7 +68,7 @@ class Sampler {
   // is set, the series holds only samples of the measured programs' trees.
   bool external_ = false;
   int external_pid_ = 0;
-  int external_cgroup_fd_ = -1;  // its cgroup's memory.current, if it has one
+  int external_cgroup_fd_ = -1;  // its cgroup's current memory, if it has one
   ProcessTreeReader external_tree_;  // else its tree in /proc
 };
 

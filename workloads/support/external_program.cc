@@ -133,7 +133,7 @@ std::string Program::Start(const ProgramSpec& spec) {
       std::string error;
       cgroup_ = Cgroup::Create(&error);
       if (cgroup_ == nullptr) return error;
-      spawn.cgroup_procs_fd = cgroup_->procs_fd();
+      spawn.cgroup_procs_fds = cgroup_->procs_fds();
     }
   }
   spawn.argv = spec.argv;

@@ -21,10 +21,11 @@
 // that does not is not proven.
 //
 // The whole tree is measured: in a cgroup of its own when the machine allows
-// one (base/cgroup.h: memory.peak, cpu.stat, memory.stat), otherwise from
-// /proc (base/process_tree.h: the sampler sums the tree's resident sets; the
-// child adopts orphans as their subreaper and adds wait4's resource use of
-// every process it reaps to the program's). ProgramMemoryMethod() says which.
+// one (base/cgroup.h: v2's memory.peak, cpu.stat and memory.stat, or their
+// cgroup v1 counterparts on hybrid hosts), otherwise from /proc
+// (base/process_tree.h: the sampler sums the tree's resident sets; the child
+// adopts orphans as their subreaper and adds wait4's resource use of every
+// process it reaps to the program's). ProgramMemoryMethod() says which.
 //
 #ifndef ALLOCMARK_WORKLOADS_SUPPORT_EXTERNAL_PROGRAM_H_
 #define ALLOCMARK_WORKLOADS_SUPPORT_EXTERNAL_PROGRAM_H_
