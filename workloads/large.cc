@@ -37,24 +37,10 @@ class Large {
       : live_blocks_(config.GetSize("live_blocks")),
         writer_(config.verify, 64, config.GetSize("touch_every_bytes")),
         traces_(static_cast<std::size_t>(config.threads)) {
-    const std::size_t ops = config.GetSize("replacements");
-    const std::uint64_t lo = config.GetSize("min_size_bytes");
-    const std::uint64_t hi = config.GetSize("max_size_bytes");
-    for (std::size_t t = 0; t < traces_.size(); ++t) {
-      Rng rng = StreamRng(config.seed, t);
-      Trace& trace = traces_[t];
-      trace.size.resize(live_blocks_ + ops);
-      trace.slot.resize(ops);
-      for (auto& size : trace.size) {
-        size = rng.LogUniform(lo, hi);
-        bytes_ += static_cast<double>(size);
-        hash_.Add(size);
-      }
-      for (auto& slot : trace.slot) {
-        slot = static_cast<std::uint32_t>(rng.Below(live_blocks_));
-        hash_.Add(slot);
-      }
-    }
+    for (std::size_t t = 0; t < traces_.size(); ++t)
+      FillTrace(
+          traces_[t], StreamRng(config.seed, t), config.GetSize("replacements"),
+          config.GetSize("min_size_bytes"), config.GetSize("max_size_bytes"));
   }
 
   std::uint64_t RequestChecksum() const { return hash_.value(); }
@@ -90,6 +76,24 @@ class Large {
         size;  // live_blocks initial sizes, then one per replacement
     std::vector<std::uint32_t> slot;
   };
+
+  // Thread t's requests: the sizes of its first live_blocks_ blocks and of
+  // each replacement (log-uniform in [lo, hi]), then the slot each
+  // replacement frees; all of them go into the request hash.
+  void FillTrace(Trace& trace, Rng rng, std::size_t ops, std::uint64_t lo,
+                 std::uint64_t hi) {
+    trace.size.resize(live_blocks_ + ops);
+    trace.slot.resize(ops);
+    for (auto& size : trace.size) {
+      size = rng.LogUniform(lo, hi);
+      bytes_ += static_cast<double>(size);
+      hash_.Add(size);
+    }
+    for (auto& slot : trace.slot) {
+      slot = static_cast<std::uint32_t>(rng.Below(live_blocks_));
+      hash_.Add(slot);
+    }
+  }
 
   std::size_t live_blocks_;
   BlockWriter writer_;
