@@ -14,6 +14,7 @@
 #include "harness/cell_runner.h"
 #include "harness/child_process.h"
 #include "harness/environment.h"
+#include "harness/json_integer.h"
 #include "harness/matrix.h"
 #include "harness/result_store.h"
 #include "harness/run_command.h"
@@ -61,9 +62,9 @@ ExecOptions OptionsFromJson(const nlohmann::json& run,
     const auto& e = run.at("exec");
     o.command = e.at("command").get<std::vector<std::string>>();
     o.name = e.at("name").get<std::string>();
-    o.reps = e.at("reps").get<int>();
+    o.reps = IntegerAt<int>(e, "reps");
     o.timeout_s = e.at("timeout_s").get<double>();
-    o.sample_interval_us = e.at("sample_interval_us").get<int>();
+    o.sample_interval_us = IntegerAt<int>(e, "sample_interval_us");
     AllocatorsFromJson(run.at("allocators"), o.allocators, o.custom_allocators);
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(resume + "/run.json: malformed exec block (" +

@@ -116,7 +116,7 @@ int MergeCommand(const std::string& out,
     shards.push_back(RunStore::Open(dir));
     runs.push_back(shards.back().ReadRunJson());
     const auto& run = runs.back();
-    if (run.value("schema_version", 0) != kSchemaVersion)
+    if (run.value("schema_version", nlohmann::json(0)) != kSchemaVersion)
       throw UsageError(dir + "/run.json: schema version " +
                        run.value("schema_version", nlohmann::json(0)).dump() +
                        " (this allocmark knows " +
@@ -162,7 +162,7 @@ int MergeCommand(const std::string& out,
         {{"dir", shard_dirs[i]},
          {"shard", run.value("shard", nlohmann::json())},
          {"status", run.value("status", "")},
-         {"cells_recorded", run.value("cells_recorded", 0)},
+         {"cells_recorded", run.value("cells_recorded", nlohmann::json(0))},
          {"environment", run.value("environment", nlohmann::json())}});
   }
   for (const auto& row : rows) merged.AppendCell(row);

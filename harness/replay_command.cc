@@ -6,6 +6,7 @@
 
 #include "harness/allocator_choice.h"
 #include "harness/environment.h"
+#include "harness/json_integer.h"
 #include "harness/matrix.h"
 #include "harness/run_command.h"
 #include "harness/run_session.h"
@@ -57,13 +58,13 @@ ReplayOptions OptionsFromJson(const nlohmann::json& run,
     const auto& r = run.at("replay");
     o.trace = r.at("trace").get<std::string>();
     o.heaps = r.at("heaps").get<std::vector<std::string>>();
-    o.reps = r.at("reps").get<int>();
+    o.reps = IntegerAt<int>(r, "reps");
     o.timeout_s = r.at("timeout_s").get<double>();
-    o.sample_interval_us = r.at("sample_interval_us").get<int>();
+    o.sample_interval_us = IntegerAt<int>(r, "sample_interval_us");
     AllocatorsFromJson(run.at("allocators"), o.allocators, o.custom_allocators);
     o.resume = resume;
     if (std::filesystem::file_size(o.trace) !=
-        r.at("trace_bytes").get<std::uint64_t>())
+        IntegerAt<std::uint64_t>(r, "trace_bytes"))
       throw UsageError(o.trace + ": changed since the run began");
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(resume + "/run.json: malformed replay block (" +

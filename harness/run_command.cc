@@ -18,6 +18,7 @@
 #include "harness/child_process.h"
 #include "harness/compare_command.h"
 #include "harness/environment.h"
+#include "harness/json_integer.h"
 #include "harness/matrix.h"
 #include "harness/perf_pass.h"
 #include "harness/result_store.h"
@@ -117,20 +118,20 @@ RunOptions OptionsFromJson(const nlohmann::json& run,
     o.custom_allocators =
         m.at("custom_allocators").get<std::vector<std::string>>();
     o.heaps = m.at("heaps").get<std::vector<std::string>>();
-    o.threads = m.at("threads").get<std::vector<int>>();
-    o.cores = m.value("cores", 0);
-    o.reps = m.at("reps").get<int>();
+    o.threads = IntegersAt<int>(m, "threads");
+    o.cores = IntegerOr<int>(m, "cores", 0);
+    o.reps = IntegerAt<int>(m, "reps");
     o.profile = m.at("profile").get<std::string>();
     o.params = m.at("params").get<std::vector<std::string>>();
     o.timeout_s = m.at("timeout_s").get<double>();
-    o.sample_interval_us = m.at("sample_interval_us").get<int>();
-    o.seed = m.at("seed").get<std::uint64_t>();
+    o.sample_interval_us = IntegerAt<int>(m, "sample_interval_us");
+    o.seed = IntegerAt<std::uint64_t>(m, "seed");
     o.verify = m.value("verify", "canary");
     o.max_rss = m.value("max_rss", "");
     o.shard = m.value("shard", "");
     o.until_stable = m.value("until_stable", false);
     o.stable_target = m.value("stable_target", o.stable_target);
-    o.max_reps = m.value("max_reps", o.max_reps);
+    o.max_reps = IntegerOr(m, "max_reps", o.max_reps);
     o.callgrind = m.value("callgrind", false);
     o.perf = m.value("perf", false);
   } catch (const nlohmann::json::exception& e) {
@@ -177,7 +178,7 @@ std::optional<std::set<ConfigKey>> UnstableConfigs(const RunStore& store,
   try {
     for (const auto& u : doc["unstable"])
       keys.insert({u.at("workload").get<std::string>(),
-                   u.at("params").get<Params>(), u.at("threads").get<int>(),
+                   u.at("params").get<Params>(), IntegerAt<int>(u, "threads"),
                    u.at("heap").get<std::string>()});
   } catch (const nlohmann::json::exception& e) {
     std::cerr << "allocmark: warning: --until-stable: " << json.string() << ": "

@@ -43,7 +43,7 @@ RunSession::RunSession(std::string subcommand, const std::string& resume_dir)
   store_ = RunStore::Open(resume_dir);
   resumed_ = true;
   run_ = store_->ReadRunJson();
-  if (run_.value("schema_version", 0) != kSchemaVersion)
+  if (run_.value("schema_version", nlohmann::json(0)) != kSchemaVersion)
     throw UsageError(resume_dir + "/run.json: schema version " +
                      run_.value("schema_version", nlohmann::json(0)).dump() +
                      " is not " + std::to_string(kSchemaVersion));
