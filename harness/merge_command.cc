@@ -20,7 +20,7 @@ nlohmann::json Identity(const nlohmann::json& run) {
     versions.push_back({a.value("name", ""), a.value("version", "")});
   nlohmann::json matrix = run.value("matrix", nlohmann::json::object());
   if (matrix.is_object()) matrix.erase("shard");
-  return {{"schema_version", run.value("schema_version", 0)},
+  return {{"schema_version", run.value("schema_version", nlohmann::json(0))},
           {"matrix", matrix},
           {"allocators", versions}};
 }
