@@ -21,6 +21,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -160,6 +161,14 @@ int Run(const ChildOptions& o) {
   // process tree, by the method this machine allows.
   if (!o.command.empty() || o.workload.starts_with("program_"))
     benchmark::AddCustomContext("memory_method", ProgramMemoryMethod());
+  // `allocmark record --workloads`: the programs this cell starts record to
+  // DIR/<workload>-t<threads>.trace (external_program.h).
+  if (const char* dir = std::getenv(kRecordProgramsVariable);
+      dir != nullptr && *dir != '\0') {
+    const std::string stem =
+        std::string(dir) + "/" + o.workload + "-t" + std::to_string(o.threads);
+    setenv(kRecordProgramStemVariable, stem.c_str(), 1);
+  }
 
   std::unique_ptr<Sampler> sampler;
   std::string name =

@@ -210,9 +210,21 @@ int main(int argc, char** argv) {
   RecordOptions record;
   auto* record_cmd = app.add_subcommand(
       "record",
-      "record a command's allocation calls: record [-o FILE] -- COMMAND ...");
-  record_cmd->add_option("-o,--out", record.out, "the trace file to write")
+      "record a command's allocation calls: record [-o FILE] -- COMMAND ..., "
+      "or the programs of program_* workloads: record --workloads REGEX");
+  record_cmd->add_option(
+      "-o,--out", record.out,
+      "the trace file to write (default allocmark.trace); with --workloads, "
+      "the directory (default traces)");
+  record_cmd->add_option(
+      "--workloads", record.workloads,
+      "record the programs of these program_* workloads, as run runs them");
+  record_cmd
+      ->add_option("--profile", record.profile,
+                   "with --workloads: smoke, quick or full")
       ->capture_default_str();
+  record_cmd->add_option("--param", record.params,
+                         "with --workloads: NAME=VALUE or WORKLOAD.NAME=VALUE");
   record_cmd
       ->add_option("--allocator", record.allocator,
                    "the process allocator the command runs on, or NAME=/path")
@@ -262,7 +274,7 @@ int main(int argc, char** argv) {
       "complete the replay run in this directory: only missing cells run");
 
   // A scalar option given twice keeps its last value, as shells users expect.
-  for (CLI::App* sub : {run_cmd, exec_cmd, replay_cmd})
+  for (CLI::App* sub : {run_cmd, exec_cmd, replay_cmd, record_cmd})
     for (CLI::Option* opt : sub->get_options())
       if (opt->get_expected_max() == 1)
         opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -285,6 +297,7 @@ int main(int argc, char** argv) {
   run.command_line = command_line.str();
   exec.command_line = run.command_line;
   replay.command_line = run.command_line;
+  record.command_line = run.command_line;
   try {
     if (list_cmd->parsed()) return ListCommand(list_json, list_custom);
     if (run_cmd->parsed()) return RunCommand(run);

@@ -3,15 +3,24 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 
 #include "base/executable.h"
 #include "base/process.h"
 #include "harness/allocator_choice.h"
+#include "harness/exit_status.h"
+#include "harness/result_store.h"
+#include "harness/run_command.h"
 #include "harness/usage_error.h"
 #include "record/trace_reader.h"
+#include "workloads/support/external_program.h"
+#include "workloads/support/workload.h"
 
 namespace allocmark {
 
@@ -23,7 +32,179 @@ std::string RecorderLibrary() {
   return std::filesystem::exists(library) ? library.string() : "";
 }
 
-int RecordCommand(const RecordOptions& o) {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Canonical(const std::string& path) {
+  std::error_code ec;
+  fs::path canonical = fs::canonical(path, ec);
+  return ec ? path : canonical.string();
+}
+
+// The recorder library; UsageError when it is not built.
+std::string RecorderOrThrow() {
+  std::string recorder = RecorderLibrary();
+  if (recorder.empty())
+    throw UsageError(
+        "liballocmark-record.so is not beside the allocmark executable "
+        "(build the allocmark_record target)");
+  return recorder;
+}
+
+// The one allocator a recording runs on; UsageError otherwise.
+AllocatorChoice OneAllocator(const RecordOptions& o) {
+  std::vector<AllocatorChoice> allocators =
+      ResolveAllocators({o.allocator}, o.custom_allocators);
+  if (allocators.size() != 1)
+    throw UsageError("record takes one allocator, got '" + o.allocator + "'");
+  return allocators.front();
+}
+
+// The program_* workloads `regex` names; UsageError when it names another.
+void CheckProgramWorkloads(const std::string& regex) {
+  std::regex re;
+  try {
+    re = std::regex(regex);
+  } catch (const std::regex_error& e) {
+    throw UsageError("--workloads '" + regex + "': " + e.what());
+  }
+  std::vector<std::string> others;
+  bool any = false;
+  for (const WorkloadInfo& w : Workloads()) {
+    if (!std::regex_search(w.name, re)) continue;
+    if (w.name.starts_with("program_"))
+      any = true;
+    else
+      others.push_back(w.name);
+  }
+  if (!others.empty())
+    throw UsageError(
+        "--workloads '" + regex + "' matches " + others.front() +
+        (others.size() > 1
+             ? " and " + std::to_string(others.size() - 1) + " more"
+             : "") +
+        ", which start no program: record --workloads records the programs "
+        "of program_* workloads (e.g. '^program_')");
+  if (!any)
+    throw UsageError("--workloads '" + regex +
+                     "' matches no program_* workload (allocmark list)");
+}
+
+// The traces of a recorded run's cells, checked: every ok cell left one, and
+// each was served by `expected_object`. Writes traces.json; returns the
+// problems found (printed).
+int CheckRecordedTraces(const fs::path& dir, const fs::path& traces,
+                        const std::string& expected_object) {
+  int problems = 0;
+  auto problem = [&](const std::string& what) {
+    std::cerr << "allocmark: " << what << "\n";
+    ++problems;
+  };
+  nlohmann::json listed = nlohmann::json::array();
+  for (const nlohmann::json& row : RunStore::Open(dir).ReadCells()) {
+    if (row.value("status", "") != "ok") continue;
+    const std::string stem = row.value("workload", "") + "-t" +
+                             std::to_string(row.value("threads", 0));
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(traces, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.starts_with(stem + ".trace") || name.starts_with(stem + "-"))
+        found.push_back(entry.path());
+    }
+    std::sort(found.begin(), found.end());
+    if (found.empty()) {
+      problem("cell " + row.value("cell_id", "") +
+              " left no trace: its programs did not load the recorder "
+              "(statically linked, or a cleared environment)");
+      continue;
+    }
+    for (const fs::path& path : found) {
+      trace::TraceFile file(path.string());  // a damaged trace: TraceError
+      const std::string object = Canonical(file.header().malloc_object);
+      if (object != expected_object)
+        problem(path.string() + ": its calls reached " +
+                (object.empty() ? "an unknown object" : object) + ", not " +
+                expected_object);
+      listed.push_back(
+          {{"cell_id", row.value("cell_id", "")},
+           {"workload", row.value("workload", "")},
+           {"threads", row.value("threads", 0)},
+           {"trace", fs::relative(path, dir).string()},
+           {"origin", file.header().origin},
+           {"complete", file.end().has_value()},
+           {"events", file.events()},
+           {"trace_threads", file.threads()},
+           {"bytes", file.file_bytes()},
+           {"malloc_object", object},
+           {"wall_s", row.contains("wall_s") ? row["wall_s"] : nullptr}});
+      std::cerr << "allocmark: " << fs::relative(path, dir).string() << ": "
+                << file.events() << " calls of " << file.threads()
+                << " thread(s), " << file.file_bytes() << " bytes\n";
+    }
+  }
+  std::ofstream(traces / "traces.json") << listed.dump(1) << "\n";
+  return problems;
+}
+
+int RecordWorkloads(const RecordOptions& o) {
+  if (!o.command.empty())
+    throw UsageError(
+        "record takes --workloads or a command after --, not both");
+  CheckProgramWorkloads(o.workloads);
+  const std::string recorder = RecorderOrThrow();
+  const AllocatorChoice allocator = OneAllocator(o);
+  const std::string expected_object =
+      allocator.library.empty() ? LibcPath() : Canonical(allocator.library);
+
+  const fs::path dir = fs::absolute(o.out.empty() ? "traces" : o.out);
+  const fs::path traces = dir / "traces";
+  std::error_code ec;
+  if (fs::exists(dir / "run.json", ec))
+    throw UsageError(dir.string() +
+                     " already holds a recording: choose another -o");
+  if (!fs::is_directory(dir.parent_path(), ec))
+    throw UsageError("-o " + dir.string() + ": the directory " +
+                     dir.parent_path().string() + " does not exist");
+  fs::create_directories(traces, ec);
+  if (ec)
+    throw UsageError("cannot create " + traces.string() + ": " + ec.message());
+  if (!fs::is_empty(traces, ec))
+    throw UsageError(traces.string() +
+                     " already holds files: choose another -o");
+
+  // The children pass these to the programs under test (external_program.h).
+  setenv(kRecordProgramsVariable, traces.c_str(), 1);
+  setenv(kRecordLibraryVariable, recorder.c_str(), 1);
+  setenv("ALLOCMARK_RECORD_ALLOCATOR", allocator.name.c_str(), 1);
+  RunOptions run;
+  run.workloads = o.workloads;
+  run.allocators = {o.allocator};
+  run.custom_allocators = o.custom_allocators;
+  run.heaps = {"malloc"};
+  run.reps = 1;
+  run.profile = o.profile;
+  run.params = o.params;
+  run.out = dir.parent_path().string();
+  run.run_id = dir.filename().string();
+  run.command_line = o.command_line;
+  const int status = RunCommand(run);
+  if (status == kExitInterrupted || !fs::exists(dir / "cells.jsonl", ec))
+    return status;
+  const int problems = CheckRecordedTraces(dir, traces, expected_object);
+  std::cerr << "allocmark: traces in " << traces.string()
+            << " (listed in traces.json); replay one with allocmark replay "
+            << traces.string() << "/<workload>-t<threads>.trace\n";
+  return problems > 0 ? kExitCellsFailed : status;
+}
+
+}  // namespace
+
+int RecordCommand(const RecordOptions& o_in) {
+  if (!o_in.workloads.empty()) return RecordWorkloads(o_in);
+  RecordOptions o = o_in;
+  if (o.out.empty()) o.out = "allocmark.trace";
   if (o.command.empty())
     throw UsageError(
         "record needs a command after --, e.g. allocmark record -o t -- ls");
@@ -32,18 +213,9 @@ int RecordCommand(const RecordOptions& o) {
     throw UsageError(
         "command '" + o.command[0] + "' is not an executable file" +
         (o.command[0].find('/') == std::string::npos ? " in PATH" : ""));
-  const std::string recorder = RecorderLibrary();
-  if (recorder.empty())
-    throw UsageError(
-        "liballocmark-record.so is not beside the allocmark executable "
-        "(build the allocmark_record target)");
-  std::vector<AllocatorChoice> allocators =
-      ResolveAllocators({o.allocator}, o.custom_allocators);
-  if (allocators.size() != 1)
-    throw UsageError("record takes one allocator, got '" + o.allocator + "'");
-  const AllocatorChoice& allocator = allocators.front();
+  const std::string recorder = RecorderOrThrow();
+  const AllocatorChoice allocator = OneAllocator(o);
 
-  namespace fs = std::filesystem;
   const fs::path out = fs::absolute(o.out);
   std::error_code ec;
   if (!fs::is_directory(out.parent_path(), ec))

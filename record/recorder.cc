@@ -365,6 +365,16 @@ bool OpenTrace(const char* base, const char* origin) {
   const char* allocator = getenv("ALLOCMARK_RECORD_ALLOCATOR");
   if (allocator == nullptr) allocator = "";
   JsonString(header, cap, &at, allocator, std::strlen(allocator));
+  // The object whose malloc the recorder forwards to: the allocator that
+  // served the recorded calls, seen from inside the recorded process.
+  Dl_info served{};
+  const char* object = "";
+  if (next.malloc != nullptr &&
+      dladdr(reinterpret_cast<void*>(next.malloc), &served) != 0 &&
+      served.dli_fname != nullptr)
+    object = served.dli_fname;
+  JsonRaw(header, cap, &at, ",\"malloc_object\":");
+  JsonString(header, cap, &at, object, std::strlen(object));
   char field[256];
   time_t now = time(nullptr);
   tm utc;

@@ -5,6 +5,7 @@
 //   header  := "AMTRACE\0" (8 bytes), u32 version (kTraceVersion),
 //              u32 json_bytes (at most kMaxHeaderJsonBytes), then that many
 //              bytes of JSON: {"command": [...], "allocator": "...",
+//              "malloc_object": "the object that served the calls",
 //              "start_time": "ISO 8601 UTC", "pid": N, "parent_pid": N,
 //              "origin": "start" | "fork" | "exec", "clock": "monotonic"}
 //   chunk   := ChunkHeader, then stored_bytes bytes of payload

@@ -293,6 +293,7 @@ nlohmann::json ProfileTrace(const TraceFile& file) {
   p["format_version"] = h.version;
   p["command"] = h.command;
   p["allocator"] = h.allocator.empty() ? "glibc" : h.allocator;
+  p["malloc_object"] = h.malloc_object;
   p["start_time"] = h.start_time;
   p["origin"] = h.origin;
   p["complete"] = file.end().has_value();

@@ -62,6 +62,7 @@ TraceFile::TraceFile(const std::string& path) : path_(path) {
       header_.command =
           header_.json.value("command", std::vector<std::string>{});
       header_.allocator = header_.json.value("allocator", "");
+      header_.malloc_object = header_.json.value("malloc_object", "");
       header_.start_time = header_.json.value("start_time", "");
       header_.origin = header_.json.value("origin", "start");
     } catch (const nlohmann::json::exception&) {

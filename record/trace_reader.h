@@ -35,7 +35,10 @@ struct TraceHeader {
   std::uint32_t version = 0;
   nlohmann::json json;  // as written
   std::vector<std::string> command;
-  std::string allocator;   // what `record --allocator` named; "" for glibc
+  std::string allocator;  // what `record --allocator` named; "" for glibc
+  // The object that served the recorded calls (the recorder's next malloc,
+  // as the recorded process's loader resolved it); "" in older traces.
+  std::string malloc_object;
   std::string start_time;  // ISO 8601, UTC
   std::string origin;      // "start", "fork" or "child"
 };

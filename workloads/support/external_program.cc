@@ -39,34 +39,53 @@ std::string Canonical(const std::string& path) {
   return ec ? path : canonical.string();
 }
 
-std::string LibcPath() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<const void*>(&gnu_get_libc_version), &info) ==
-          0 ||
-      info.dli_fname == nullptr)
-    return "";
-  return Canonical(info.dli_fname);
-}
-
 // The child's own LD_PRELOAD ("" when unset).
 std::string InheritedPreload() {
   const char* value = std::getenv("LD_PRELOAD");
   return value != nullptr ? value : "";
 }
 
+// The recorder library while the programs under test are recorded
+// (ProgramRecording), else "".
+std::string RecorderLibrary() {
+  const char* stem = std::getenv(kRecordProgramStemVariable);
+  const char* library = std::getenv(kRecordLibraryVariable);
+  if (stem == nullptr || *stem == '\0' || library == nullptr) return "";
+  return library;
+}
+
+// The trace the next program under test records to: STEM.trace for the
+// first of this process, STEM-2.trace, STEM-3.trace ... after it.
+std::string NextTracePath() {
+  static int programs = 0;
+  std::string path = std::getenv(kRecordProgramStemVariable);
+  if (++programs > 1) {
+    path += '-';
+    path += std::to_string(programs);
+  }
+  path += ".trace";
+  return path;
+}
+
 // What a program's environment changes: LD_PRELOAD as the spec wants it
-// (the allocator, then the probe, for a program under test), where the probe
-// reports, the spec's variables.
+// (the recorder when recording, the allocator, then the probe, for a program
+// under test), where the probe reports and the recorder writes, the spec's
+// variables.
 std::map<std::string, std::optional<std::string>> EnvironmentChanges(
     const ProgramSpec& spec, const std::string& probe_out) {
   std::map<std::string, std::optional<std::string>> changes;
   changes["LD_PRELOAD"] = std::nullopt;
   changes["ALLOCMARK_PROBE_OUT"] = std::nullopt;
+  changes[kRecordProgramStemVariable] = std::nullopt;
+  changes[kRecordLibraryVariable] = std::nullopt;
   if (spec.under_test) {
     std::string preload = InheritedPreload();
-    changes["LD_PRELOAD"] = (preload.empty() ? LibcPath() : preload) + " " +
+    std::string recorder = RecorderLibrary();
+    changes["LD_PRELOAD"] = (recorder.empty() ? "" : recorder + " ") +
+                            (preload.empty() ? LibcPath() : preload) + " " +
                             Program::ProbeLibrary();
     changes["ALLOCMARK_PROBE_OUT"] = probe_out;
+    if (!recorder.empty()) changes["ALLOCMARK_RECORD_OUT"] = NextTracePath();
   }
   for (const auto& [name, value] : spec.env) changes[name] = value;
   return changes;
@@ -91,6 +110,15 @@ ProgramUsage TreeUsage(const rusage& program, const rusage& adopted) {
 }
 
 }  // namespace
+
+std::string LibcPath() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&gnu_get_libc_version), &info) ==
+          0 ||
+      info.dli_fname == nullptr)
+    return "";
+  return Canonical(info.dli_fname);
+}
 
 std::string ProgramExit::Describe(double timeout_s) const {
   if (timed_out)
@@ -145,6 +173,10 @@ std::string Program::Start(const ProgramSpec& spec) {
 }
 
 std::string Program::ExpectedMallocLibrary() {
+  // Recorded programs reach the recorder first; the trace's header names the
+  // object it forwards to (`allocmark record --workloads` checks it).
+  if (std::string recorder = RecorderLibrary(); !recorder.empty())
+    return Canonical(recorder);
   std::string preload = InheritedPreload();
   std::string first = preload.substr(0, preload.find_first_of(": "));
   return first.empty() ? LibcPath() : Canonical(first);

@@ -20,6 +20,16 @@
 // setuid, or started with a cleared environment) is not seen, and a program
 // that does not is not proven.
 //
+// Recording (`allocmark record --workloads`): the driver names a directory
+// in $ALLOCMARK_RECORD_PROGRAMS, and the child a stem in it per cell
+// (DIR/<workload>-t<threads>). While $ALLOCMARK_RECORD_STEM
+// and $ALLOCMARK_RECORD_LIBRARY are set, each program under test gets the
+// recorder (record/recorder.cc) preloaded in front of the allocator and
+// records to STEM.trace (the first program of the process), STEM-2.trace ...
+// Its probe then finds the recorder serving malloc, and the proof expects
+// it; the trace's header names the object the recorder forwards to, which
+// the driver checks.
+//
 // The whole tree is measured: in a cgroup of its own when the machine allows
 // one (base/cgroup.h: v2's memory.peak, cpu.stat and memory.stat, or their
 // cgroup v1 counterparts on hybrid hosts), otherwise from /proc
@@ -44,6 +54,10 @@
 #include "workloads/support/run_context.h"
 
 namespace allocmark {
+
+inline constexpr char kRecordProgramsVariable[] = "ALLOCMARK_RECORD_PROGRAMS";
+inline constexpr char kRecordProgramStemVariable[] = "ALLOCMARK_RECORD_STEM";
+inline constexpr char kRecordLibraryVariable[] = "ALLOCMARK_RECORD_LIBRARY";
 
 struct ProgramSpec {
   std::vector<std::string> argv;  // argv[0]: an absolute path (FindExecutable,
@@ -73,6 +87,10 @@ struct ProgramExit : ProcessExit {
   ProgramUsage Usage() const { return tree; }
 };
 
+// The canonical path of the C library this process loaded: what serves
+// malloc in a program under glibc.
+std::string LibcPath();
+
 // How the programs under test are measured on this machine: "cgroup" or
 // "proc-tree" (decided once per process; see above).
 std::string ProgramMemoryMethod();
@@ -93,7 +111,8 @@ class Program {
   // Stop check the whole tree again once it has ended.
   std::string ProveAllocator();
   // The canonical path of the library that serves malloc in programs under
-  // test: the child's first LD_PRELOAD entry, or libc when there is none.
+  // test: the child's first LD_PRELOAD entry, or libc when there is none
+  // (the recorder, while recording).
   static std::string ExpectedMallocLibrary();
   // The probe library: $ALLOCMARK_PROBE_LIBRARY, else liballocmark-probe.so
   // beside the running executable (allocmark-child, in the build tree).

@@ -1,0 +1,66 @@
+"""allocmark record --workloads: the programs of the real-program workloads,
+recorded as allocmark run runs them, each trace proven to have reached the
+allocator asked for, and replayed."""
+import json
+import os
+import shutil
+
+import pytest
+
+from conftest import INSTALLED, need_allocmark, read_run, run_allocmark
+
+LUA = "/usr/bin/lua5.4"
+
+
+@pytest.mark.skipif(not shutil.which(LUA), reason="lua5.4 is not installed (make deps)")
+@pytest.mark.parametrize("allocator", sorted({INSTALLED[0], INSTALLED[-1]}))
+def test_a_program_workload_is_recorded_under_its_allocator_and_replays(tmp_path, allocator):
+    need_allocmark()
+    out = tmp_path / "rec"
+    proc = run_allocmark("record", "--workloads", "^program_lua$", "--profile", "smoke",
+                         "--allocator", allocator, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    run, cells = read_run(out)
+    assert [c["status"] for c in cells] == ["ok"]
+    assert cells[0]["allocator"] == allocator
+    listed = json.loads((out / "traces" / "traces.json").read_text())
+    assert [t["trace"] for t in listed] == ["traces/program_lua-t1.trace"]
+    trace = listed[0]
+    assert trace["complete"] and trace["events"] > 1000
+    # The recorded program's calls reached the allocator the child proved.
+    served = os.path.realpath(cells[0]["allocator_library"])
+    assert trace["malloc_object"] == served
+
+    p = json.loads(run_allocmark("profile", out / trace["trace"], "--json", check=0).stdout)
+    assert p["calls"] == trace["events"]
+    assert p["allocator"] == allocator
+    proc = run_allocmark("replay", out / trace["trace"], "--allocators", allocator, "--reps", "1",
+                         "--out", tmp_path / "results", "--run-id", "r")
+    assert proc.returncode == 0, proc.stderr
+    _, replayed = read_run(tmp_path / "results" / "r")
+    assert [c["status"] for c in replayed] == ["ok"]
+    assert replayed[0]["peak_live_bytes"] == p["live_bytes"]["peak_bytes"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workloads", "^churn$"], "start no program"),
+    (["--workloads", "^nothing$"], "matches no program_* workload"),
+    (["--workloads", "^program_lua$", "--", "/bin/true"], "not both"),
+    (["--workloads", "("], "--workloads '('"),
+])
+def test_record_workloads_refuses_what_it_cannot_record(tmp_path, args, message):
+    need_allocmark()
+    proc = run_allocmark("record", "-o", tmp_path / "rec", *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "rec" / "run.json").exists()
+
+
+def test_record_workloads_keeps_an_earlier_recording(tmp_path):
+    need_allocmark()
+    out = tmp_path / "rec"
+    out.mkdir()
+    (out / "run.json").write_text("{}")
+    proc = run_allocmark("record", "--workloads", "^program_lua$", "-o", out)
+    assert proc.returncode == 2 and "already holds a recording" in proc.stderr
+    assert (out / "run.json").read_text() == "{}"
