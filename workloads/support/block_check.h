@@ -131,36 +131,15 @@ class BlockWriter {
                         std::size_t page_stride_bytes = 0)
       : verify_(verify),
         write_bytes_(write_bytes),
-        page_stride_bytes_(page_stride_bytes) {}
+        page_stride_bytes_(page_stride_bytes),
+        slow_(verify == BlockVerify::kFull || page_stride_bytes > 0) {}
 
   void Write(void* p, std::size_t size_bytes, std::uint64_t tag) const {
-    if (verify_ == BlockVerify::kFull) [[unlikely]] {
-      FillBlockOutOfLine(p, size_bytes, tag);
+    if (slow_) [[unlikely]] {
+      WriteSlow(p, size_bytes, tag);
       return;
     }
-    auto* bytes = static_cast<unsigned char*>(p);
-    // The canary covers the first 8 bytes. Beyond them, stores of a constant
-    // size, which compile to moves (a memset of a run-time length would be a
-    // call into the C library for every block). One byte value for every
-    // block: the canary is what ties a block to its request, and a constant
-    // lets the compiler build the stored vector once.
-    constexpr int c = 0xa5;
-    const std::size_t n = std::min(size_bytes, write_bytes_);
-    if (n > 32) [[likely]] {
-      // Two overlapping stores cover 33 to 64 bytes with 32-byte moves;
-      // beyond 64, 64-byte moves fill the middle, the last one ending at n.
-      std::memset(bytes, c, 32);
-      std::memset(bytes + n - 32, c, 32);
-      for (std::size_t i = 32; i + 32 < n; i += 64)
-        std::memset(bytes + std::min(i, n - 64), c, 64);
-    } else if (n > 16) {
-      std::memset(bytes, c, 16);
-      std::memset(bytes + n - 16, c, 16);
-    } else if (n > 8) {
-      std::memset(bytes + n - 8, c, 8);
-    }
-    if (page_stride_bytes_ > 0) [[unlikely]]
-      TouchPages(bytes, size_bytes, tag);
+    WritePattern(static_cast<unsigned char*>(p), size_bytes);
     WriteCanary(p, size_bytes, tag);
   }
 
@@ -173,12 +152,46 @@ class BlockWriter {
   }
 
  private:
+  // The first min(size, write_bytes) bytes. The canary covers the first 8
+  // bytes. Beyond them, stores of a constant size, which compile to moves (a
+  // memset of a run-time length would be a call into the C library for every
+  // block). One byte value for every block: the canary is what ties a block
+  // to its request, and a constant lets the compiler build the stored vector
+  // once.
+  void WritePattern(unsigned char* bytes, std::size_t size_bytes) const {
+    const std::size_t n = std::min(size_bytes, write_bytes_);
+    if (n > 32) [[likely]] {
+      // Two overlapping stores cover 33 to 64 bytes with 32-byte moves.
+      std::memset(bytes, kFillByte, 32);
+      std::memset(bytes + n - 32, kFillByte, 32);
+      if (n > 64) [[unlikely]]
+        WriteMiddle(bytes, n);
+    } else if (n > 16) {
+      std::memset(bytes, kFillByte, 16);
+      std::memset(bytes + n - 16, kFillByte, 16);
+    } else if (n > 8) {
+      std::memset(bytes + n - 8, kFillByte, 8);
+    }
+  }
+
   // Out of line, so that the canary path stays small enough to inline into
-  // the timed loops.
-  [[gnu::noinline]] static void FillBlockOutOfLine(void* p,
-                                                   std::size_t size_bytes,
-                                                   std::uint64_t tag) {
-    FillBlock(p, size_bytes, tag);
+  // the timed loops: what lies beyond 64 bytes (64-byte moves fill the
+  // middle, the last one ending at n), full verification, page touches.
+  [[gnu::noinline]] static void WriteMiddle(unsigned char* bytes,
+                                            std::size_t n) {
+    for (std::size_t i = 32; i + 32 < n; i += 64)
+      std::memset(bytes + std::min(i, n - 64), kFillByte, 64);
+  }
+  [[gnu::noinline]] void WriteSlow(void* p, std::size_t size_bytes,
+                                   std::uint64_t tag) const {
+    if (verify_ == BlockVerify::kFull) {
+      FillBlock(p, size_bytes, tag);
+      return;
+    }
+    auto* bytes = static_cast<unsigned char*>(p);
+    WritePattern(bytes, size_bytes);
+    if (page_stride_bytes_ > 0) TouchPages(bytes, size_bytes, tag);
+    WriteCanary(p, size_bytes, tag);
   }
   [[gnu::noinline]] static bool CheckBlockOutOfLine(const void* p,
                                                     std::size_t size_bytes,
@@ -193,9 +206,12 @@ class BlockWriter {
       bytes[i] = static_cast<unsigned char>(tag);
   }
 
+  static constexpr unsigned char kFillByte = 0xa5;
+
   BlockVerify verify_;
   std::size_t write_bytes_;
   std::size_t page_stride_bytes_;
+  bool slow_;  // verify_ is kFull, or pages are touched
 };
 
 }  // namespace allocmark
