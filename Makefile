@@ -29,8 +29,14 @@ test: build
 allocators: build
 	$(PYTHON) scripts/build_allocators.py --allocmark $(BUILD)/allocmark --jobs $(JOBS)
 
+# TRACE=FILE: the charts and page of a recorded program's profile instead,
+# into FILE.report/ (scripts/plot_profile.py).
 report: deps
+ifdef TRACE
+	$(PYTHON) scripts/plot_profile.py --allocmark $(BUILD)/allocmark $(TRACE)
+else
 	$(PYTHON) scripts/render_report.py $(RUN)
+endif
 
 microbench: build
 	$(BUILD)/bench/allocmark-microbench --benchmark_out=$(BUILD)/microbench.json --benchmark_out_format=json

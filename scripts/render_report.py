@@ -118,7 +118,7 @@ def render_charts(run, rows, out_dir, baseline):
     return charts
 
 
-def _img(chart):
+def img_tag(chart):
     """The chart's PNG inline, shown at its size in inches at 96 CSS px per
     inch (the file has style.DPI pixels per inch, for sharp zooming)."""
     with open(chart.png, "rb") as f:
@@ -129,7 +129,9 @@ def _img(chart):
             f'src="data:image/png;base64,{data}">')
 
 
-def _cell(text, sort=None, cls=""):
+def td(text, sort=None, cls=""):
+    """A cell of a sortable table: ``text`` escaped, ``sort`` the value the
+    page's script sorts it by (empty sorts last), ``cls`` its CSS classes."""
     sort = "" if sort is None else sort
     cls = f' class="{cls}"' if cls else ""
     return f'<td{cls} data-sort="{html.escape(str(sort))}">' \
@@ -151,7 +153,7 @@ def _heading(column, unit):
 
 
 def _share_cell(value):
-    return _cell(tables.format_share(value), "" if value is None else value)
+    return td(tables.format_share(value), "" if value is None else value)
 
 
 def _table(run, rows):
@@ -167,13 +169,13 @@ def _table(run, rows):
         if r.is_baseline:
             status += " (baseline)"
         cls = "failed" if r.failed else ("noisy" if r.noisy else "")
-        cells = [_cell(s.heap, s.heap, "text"), _cell(s.threads, s.threads),
-                 _cell(s.allocator, s.allocator, "text"),
-                 _cell(status, status, "text failed" if r.failed else "text"),
-                 _cell(f"{r.n_ok} / {r.n_total}", r.n_ok)]
+        cells = [td(s.heap, s.heap, "text"), td(s.threads, s.threads),
+                 td(s.allocator, s.allocator, "text"),
+                 td(status, status, "text failed" if r.failed else "text"),
+                 td(f"{r.n_ok} / {r.n_total}", r.n_ok)]
         if r.failed:
-            cells += [_cell(FAILED, "", "failed")] + \
-                [_cell("", "") for _ in COLUMNS[6:]]
+            cells += [td(FAILED, "", "failed")] + \
+                [td("", "") for _ in COLUMNS[6:]]
         else:
             tp = r.throughput
             ci = r.speedup_ci
@@ -182,19 +184,19 @@ def _table(run, rows):
             p99 = r.latency.get("p99_ns")
             fr = r.fragmentation
             cells += [
-                _cell(_fmt(tp.median if tp else None, "rate"),
+                td(_fmt(tp.median if tp else None, "rate"),
                       tp.median if tp else ""),
                 _share_cell(r.instruction_share),
                 _share_cell(r.time_share),
-                _cell(_fmt(r.speedup, "ratio"), r.speedup),
-                _cell(f"{ci[0]:.2f}–{ci[1]:.2f}" if ci else "",
+                td(_fmt(r.speedup, "ratio"), r.speedup),
+                td(f"{ci[0]:.2f}–{ci[1]:.2f}" if ci else "",
                       ci[0] if ci else ""),
-                _cell(_fmt(r.peak_rss.median if r.peak_rss else None,
+                td(_fmt(r.peak_rss.median if r.peak_rss else None,
                            "bytes"), r.peak_rss.median if r.peak_rss else ""),
-                _cell(_fmt(r.rss_ratio, "ratio"), r.rss_ratio),
-                _cell(_fmt(fr.median if fr else None, "ratio"),
+                td(_fmt(r.rss_ratio, "ratio"), r.rss_ratio),
+                td(_fmt(fr.median if fr else None, "ratio"),
                       fr.median if fr else ""),
-                _cell(_fmt(p99.median if p99 else None, "ns"),
+                td(_fmt(p99.median if p99 else None, "ns"),
                       p99.median if p99 else "")]
         body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
     return (f'<table class="sortable"><thead><tr>{head}</tr></thead>'
@@ -354,7 +356,7 @@ def render_html(run, rows, charts, baseline):
         f"<li>{w}</li>" for w in warnings) + "</ul>" if warnings
         else "<p>None.</p>")
     for chart in by_kind.get(("overview", ""), []):
-        parts += ['<h2 id="overview">Overview</h2>', _img(chart)]
+        parts += ['<h2 id="overview">Overview</h2>', img_tag(chart)]
     frag = [c for c in charts if c.kind == "fragmentation"]
     if frag:
         parts.append('<h2 id="fragmentation">Fragmentation</h2>')
@@ -365,7 +367,7 @@ def render_html(run, rows, charts, baseline):
             "the timed region began, over the most bytes the workload held "
             "live at once. The process's own footprint is in the baseline "
             "and left out.</p>")
-        parts += [_img(c) for c in frag]
+        parts += [img_tag(c) for c in frag]
     for workload, wrows in tables.rows_by_workload(rows).items():
         w = wrows[0].series.workload
         parts.append(f'<h2 id="w-{html.escape(style.safe_name(workload))}">'
@@ -382,7 +384,7 @@ def render_html(run, rows, charts, baseline):
                          f"{html.escape(tables.LOW_SHARE_NOTE)}</p>")
         for kind in ("throughput", "rss", "latency", "scaling"):
             for chart in by_kind.get((kind, workload), []):
-                parts.append(_img(chart))
+                parts.append(img_tag(chart))
     parts.append('<h2 id="environment">Environment</h2>')
     parts.append(f'<dl class="env">{_environment(run)}</dl>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

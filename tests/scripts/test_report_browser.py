@@ -1,17 +1,19 @@
-"""report.html in headless Chromium: it loads, its script runs, its tables
-sort, every embedded chart decodes, a screenshot is taken, and the page logs
-no error to the console.
+"""report.html and profile.html (plot_profile.py) in headless Chromium: each
+loads, its script runs, its tables sort, every embedded chart decodes, a
+screenshot is taken, and the page logs no error to the console.
 
 Chromium is driven over the DevTools protocol on a pipe
 (--remote-debugging-pipe: JSON messages ending in a NUL byte on fds 3 and 4),
 which needs nothing beyond the standard library. Debian's chromium package is
 installed with apt-get when it is missing (the test runs as root).
-Set ALLOCMARK_KEEP_SCREENSHOT=path to keep the screenshot.
+Set ALLOCMARK_KEEP_SCREENSHOT=path to keep the report's screenshot (the
+profile page's goes beside it, "-profile" before the extension).
 """
 import base64
 import fcntl
 import json
 import os
+import pathlib
 import select
 import shutil
 import subprocess
@@ -151,12 +153,9 @@ def browser(tmp_path):
     devtools.close()
 
 
-def test_report_in_headless_chromium(failed_run, browser, tmp_path):
-    subprocess.run([PYTHON, str(SCRIPTS / "render_report.py"),
-                    str(failed_run)], check=True, capture_output=True,
-                   env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
-    report = failed_run / "report.html"
-
+def open_page(browser, page):
+    """Load ``page`` in a new tab of 1400 x 2200 CSS pixels; check that its
+    script ran and that every embedded chart decodes."""
     target = browser.call("Target.createTarget", url="about:blank")
     browser.session = browser.call("Target.attachToTarget",
                                    targetId=target["targetId"],
@@ -165,7 +164,7 @@ def test_report_in_headless_chromium(failed_run, browser, tmp_path):
         browser.call(f"{domain}.enable")
     browser.call("Emulation.setDeviceMetricsOverride", width=1400,
                  height=2200, deviceScaleFactor=1, mobile=False)
-    browser.call("Page.navigate", url=report.as_uri())
+    browser.call("Page.navigate", url=page.as_uri())
     browser.wait_for("Page.loadEventFired")
 
     assert browser.evaluate(
@@ -173,23 +172,57 @@ def test_report_in_headless_chromium(failed_run, browser, tmp_path):
     assert browser.evaluate(
         "Array.from(document.images).length > 0 && Array.from("
         "document.images).every(i => i.complete && i.naturalWidth > 0)")
-    # Sorting by a numeric column twice flips the order of the rows.
-    order = browser.evaluate("""(() => {
+
+
+def sort_twice(browser, column):
+    """The first table's sort values of ``column`` after one click on its
+    heading and after a second."""
+    return browser.evaluate(f"""(() => {{
         const table = document.querySelector('table.sortable');
-        const th = table.tHead.rows[0].cells[5];
+        const th = table.tHead.rows[0].cells[{column}];
         const first = () => Array.from(table.tBodies[0].rows,
-                                       r => r.cells[5].dataset.sort);
+                                       r => r.cells[{column}].dataset.sort);
         th.click(); const up = first();
         th.click(); const down = first();
         return [up, down];
-    })()""")
-    assert order[0] and order[0] != order[1]
+    }})()""")
 
+
+def screenshot(browser, path, keep_suffix=""):
+    """A screenshot of the page into ``path``; also to
+    $ALLOCMARK_KEEP_SCREENSHOT, with ``keep_suffix`` before its extension."""
     shot = base64.b64decode(browser.call("Page.captureScreenshot",
                                          format="png")["data"])
     assert shot.startswith(b"\x89PNG\r\n\x1a\n") and len(shot) > 10000
-    (tmp_path / "report.png").write_bytes(shot)
+    path.write_bytes(shot)
     keep = os.environ.get("ALLOCMARK_KEEP_SCREENSHOT")
     if keep:
-        shutil.copy(tmp_path / "report.png", keep)
+        keep = pathlib.Path(keep)
+        shutil.copy(path, keep.with_name(keep.stem + keep_suffix
+                                         + keep.suffix))
+
+
+def test_report_in_headless_chromium(failed_run, browser, tmp_path):
+    subprocess.run([PYTHON, str(SCRIPTS / "render_report.py"),
+                    str(failed_run)], check=True, capture_output=True,
+                   env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+    open_page(browser, failed_run / "report.html")
+    # Sorting by a numeric column twice flips the order of the rows.
+    order = sort_twice(browser, 5)
+    assert order[0] and order[0] != order[1]
+    screenshot(browser, tmp_path / "report.png")
+    assert browser.errors() == []
+
+
+def test_profile_page_in_headless_chromium(recording, browser, tmp_path):
+    out = tmp_path / "profile"
+    subprocess.run([PYTHON, str(SCRIPTS / "plot_profile.py"),
+                    str(recording.profile_json), "-o", str(out)],
+                   check=True, capture_output=True,
+                   env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+    open_page(browser, out / "profile.html")
+    assert browser.evaluate("document.images.length") == 5
+    order = sort_twice(browser, 1)  # calls
+    assert order[0] and order[0] != order[1]
+    screenshot(browser, tmp_path / "profile.png", "-profile")
     assert browser.errors() == []
