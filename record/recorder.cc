@@ -327,6 +327,36 @@ void JsonRaw(char* out, std::size_t capacity, std::size_t* at, const char* s) {
   for (; *s != '\0' && *at + 1 < capacity; ++s) out[(*at)++] = *s;
 }
 
+// `seconds` since the epoch as "YYYY-MM-DDTHH:MM:SSZ", by arithmetic (days
+// to the civil date): gmtime_r would initialise the C library's time zone,
+// whose strdup'ed name the program frees when it calls tzset(), and the
+// trace would show a free of a block it never saw allocated.
+void FormatUtc(time_t seconds, char* out, std::size_t capacity) {
+  const std::int64_t t = seconds;
+  std::int64_t days = t / 86400;
+  std::int64_t rest = t % 86400;
+  if (rest < 0) {
+    rest += 86400;
+    --days;
+  }
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;  // day of the 400-year era
+  const std::int64_t yoe =
+      (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;  // month from March
+  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  std::snprintf(out, capacity, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
+                static_cast<long long>(year), static_cast<long long>(month),
+                static_cast<long long>(day),
+                static_cast<long long>(rest / 3600),
+                static_cast<long long>(rest / 60 % 60),
+                static_cast<long long>(rest % 60));
+}
+
 // Opens FILE, or FILE.PID[.N] when FILE exists (a forked or exec'd process),
 // and writes the header.
 bool OpenTrace(const char* base, const char* origin) {
@@ -376,11 +406,8 @@ bool OpenTrace(const char* base, const char* origin) {
   JsonRaw(header, cap, &at, ",\"malloc_object\":");
   JsonString(header, cap, &at, object, std::strlen(object));
   char field[256];
-  time_t now = time(nullptr);
-  tm utc;
-  gmtime_r(&now, &utc);
-  char when[64];
-  strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  char when[128];
+  FormatUtc(time(nullptr), when, sizeof(when));
   std::snprintf(field, sizeof(field),
                 ",\"start_time\":\"%s\",\"pid\":%d,\"parent_pid\":%d,"
                 "\"origin\":\"%s\",\"clock\":\"monotonic\"}",

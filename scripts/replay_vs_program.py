@@ -173,7 +173,7 @@ def main():
                else "- | - | - |"))
         prog = {a: prog_tp.get((*key, a)) for a in allocators[1:]}
         rep = {a: rep_tp.get(("replay", t["trace_threads"], a)) for a in allocators[1:]}
-        if any(v is None for v in list(prog.values()) + list(rep.values())):
+        if any(v is None or "ratio" not in v for v in list(prog.values()) + list(rep.values())):
             rank_rows.append(f"| {t['workload']} | {t['threads']} | (a cell failed: see "
                              f"{scratch}) | | | | |")
             continue

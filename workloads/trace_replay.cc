@@ -1,50 +1,52 @@
 #include "workloads/trace_replay.h"
 
+#include <fcntl.h>
 #include <malloc.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <new>
+#include <stdexcept>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
+#include "base/check.h"
 #include "record/trace_events.h"
+#include "workloads/replay_calls.h"
 #include "workloads/support/block_check.h"
 #include "workloads/support/cross_thread_live.h"
 
 namespace allocmark {
+namespace replay {
 namespace {
 
-using trace::Op;
-
-// One call of one thread, resolved to block ids.
-struct ReplayOp {
-  std::uint64_t size = 0;
-  std::uint32_t release_id = 0;
-  std::uint32_t acquire_id = 0;
-  Op op = Op::kMalloc;
-  std::uint8_t align_log2 = 0;
-  std::uint8_t flags = 0;
-};
-static_assert(sizeof(ReplayOp) == 24);
-constexpr std::uint8_t kReleases = 1;
-constexpr std::uint8_t kAcquires = 2;
-constexpr std::uint8_t kWait = 4;  // the released block is another thread's
-
-struct alignas(16) BlockSlot {
-  std::atomic<void*> p{nullptr};
-  std::uint64_t size = 0;
-};
-
 [[gnu::cold, gnu::noinline]] void FailAt(RunContext& ctx, int thread,
-                                         std::size_t index, const char* what,
+                                         std::uint64_t index, const char* what,
                                          std::uint64_t size) {
   ctx.Fail("replay thread " + std::to_string(thread) + ", its call " +
            std::to_string(index) + ": " + what + " (" + std::to_string(size) +
            " bytes)");
+}
+
+// Waits until `s` holds `state`, which another thread's earlier call sets;
+// false when the cell failed meanwhile.
+bool Await(RunContext& ctx, const Slot& s, std::uint64_t state) {
+  while (s.state.load(std::memory_order_acquire) != state) {
+    if (ctx.failed()) return false;
+    std::this_thread::yield();
+  }
+  return true;
 }
 
 // The first min(8, size) bytes of the canary head, after a realloc moved
@@ -149,8 +151,9 @@ void ReleaseMalloc(const ReplayOp& op, void* p,
 
 class TraceReplay final : public WorkloadInstance {
  public:
-  TraceReplay(std::string path, const WorkloadConfig& config)
-      : path_(std::move(path)), threads_(config.threads) {
+  TraceReplay(std::string path, const WorkloadConfig& config,
+              std::uint64_t slot_lag)
+      : path_(std::move(path)), threads_(config.threads), slot_lag_(slot_lag) {
     trace::TraceFile file(path_);  // throws TraceError
     std::uint64_t h = file.events();
     for (const auto& c : file.chunks())
@@ -167,35 +170,7 @@ class TraceReplay final : public WorkloadInstance {
 
   void Prepare(RunContext& ctx) override {
     try {
-      trace::TraceFile file(path_);
-      trace::TraceCalls calls(file, /*strict=*/true);
-      ops_.assign(static_cast<std::size_t>(threads_), {});
-      trace::Call c;
-      while (calls.Next(c)) {
-        if (c.failed) continue;
-        if (calls.blocks() > 0xffffffffULL)
-          throw trace::TraceContradiction(path_ + ": more than 2^32 blocks");
-        ReplayOp op;
-        op.op = c.op;
-        op.size = c.size;
-        op.align_log2 = c.align_log2;
-        if (c.releases) {
-          op.flags |= kReleases;
-          op.release_id = static_cast<std::uint32_t>(c.released.id);
-          if (c.released.thread != c.thread) {
-            op.flags |= kWait;
-            ++cross_thread_releases_;
-          }
-          if (!c.acquires) op.size = c.released.size;
-        }
-        if (c.acquires) {
-          op.flags |= kAcquires;
-          op.acquire_id = static_cast<std::uint32_t>(c.acquired.id);
-        }
-        ops_[c.thread].push_back(op);
-        trace_peak_ = std::max(trace_peak_, c.live_bytes);
-      }
-      blocks_ = std::vector<BlockSlot>(calls.blocks());
+      WriteCalls(ctx);
     } catch (const std::exception& e) {
       ctx.Fail(e.what());
     }
@@ -203,18 +178,87 @@ class TraceReplay final : public WorkloadInstance {
 
   void Run(HeapKind heap, RunContext& ctx) override {
     if (ctx.failed()) return;
+    // Each Run replays the whole trace from empty slots (Prepare's, the
+    // first time).
+    if (runs_++ > 0)
+      for (Slot& s : slots_) s.state.store(kEmptySlot);
     if (!WithHeap(heap, [&]<Heap H>() { RunOn<H>(ctx); }))
       ctx.Fail("heap not built into this binary");
     ctx.SetCounter("trace_peak_live_bytes", static_cast<double>(trace_peak_));
     ctx.SetCounter("cross_thread_frees",
                    static_cast<double>(cross_thread_releases_));
+    ctx.SetCounter("replay_slots", static_cast<double>(slots_.size()));
+    ctx.SetCounter("cross_thread_slot_reuses",
+                   static_cast<double>(cross_thread_reuses_));
+    ctx.SetCounter("late_call_windows",
+                   static_cast<double>(reader_->late_windows()));
   }
 
  private:
+  // Resolves the trace into each thread's calls, written to its file, and
+  // sizes the slots and the windows. Throws on a contradiction, a trace of
+  // more than 2^32 blocks (so of as many slots), or a file not written.
+  void WriteCalls(RunContext& ctx) {
+    trace::TraceFile file(path_);
+    trace::TraceCalls calls(file, /*strict=*/true);
+    const std::string dir = TempDirectory();
+    const auto threads = static_cast<std::uint32_t>(threads_);
+    std::vector<std::unique_ptr<CallFile>> files;
+    for (std::uint32_t t = 0; t < threads; ++t)
+      files.push_back(std::make_unique<CallFile>(dir));
+    SlotPlanner planner(threads, slot_lag_);
+    trace::Call c;
+    while (calls.Next(c)) {
+      if (c.failed) continue;
+      if (calls.blocks() > 0xffffffffULL)
+        throw trace::TraceContradiction(path_ + ": more than 2^32 blocks");
+      const auto released = static_cast<std::uint32_t>(c.released.id);
+      const auto acquired = static_cast<std::uint32_t>(c.acquired.id);
+      ReplayOp op;
+      op.op = c.op;
+      op.size = c.size;
+      op.align_log2 = c.align_log2;
+      if (c.releases) {
+        op.flags |= kReleases;
+        op.release_id = released;
+        if (c.released.thread != c.thread) {
+          op.flags |= kWait;
+          ++cross_thread_releases_;
+        }
+      }
+      if (c.acquires) {
+        op.flags |= kAcquires;
+        op.acquire_id = acquired;
+      }
+      if (c.releases && c.acquires) {
+        op.slot = planner.Move(released, acquired);
+      } else if (c.releases) {
+        op.slot = planner.Release(c.thread, c.number, released);
+        op.size = c.released.size;
+      } else {
+        const SlotPlanner::Grant g =
+            planner.Acquire(c.thread, c.number, acquired);
+        op.slot = g.slot;
+        if (g.wait) {
+          op.flags |= kWaitFree;
+          op.release_id = g.previous;
+          ++cross_thread_reuses_;
+        }
+      }
+      files[c.thread]->Append(op);
+      trace_peak_ = std::max(trace_peak_, c.live_bytes);
+    }
+    for (auto& f : files) f->Finish();
+    reader_ = std::make_unique<CallReader>(std::move(files), ctx);
+    slots_ = std::vector<Slot>(planner.slots());
+  }
+
   template <Heap H>
   void RunOn(RunContext& ctx) {
+    reader_->Start(ctx);
     if (threads_ == 1) {
       RunThread<H>(ctx, 0, [&](std::int64_t d) { ctx.AddLive(0, d); });
+      reader_->Join();
       return;
     }
     // Blocks freed by another thread: each thread counts its own change and
@@ -232,87 +276,132 @@ class TraceReplay final : public WorkloadInstance {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     for (auto& w : workers) w.join();
+    reader_->Join();
     live.Publish(ctx, 0);
   }
 
+  // Thread t's calls, a window at a time as the reader has them.
   template <Heap H, class Live>
   void RunThread(RunContext& ctx, int t, Live&& add_live) {
     H heap;
-    const auto& ops = ops_[static_cast<std::size_t>(t)];
+    const auto ti = static_cast<std::size_t>(t);
+    struct Leaving {
+      CallReader& reader;
+      std::size_t t;
+      ~Leaving() { reader.Leave(t); }
+    } leaving{*reader_, ti};
+    const std::uint64_t total = reader_->ops(ti);
     constexpr bool kMalloc = std::is_same_v<H, MallocHeap>;
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      const ReplayOp& op = ops[i];
-      void* old = nullptr;
-      std::uint64_t old_size = 0;
-      if (op.flags & kReleases) {
-        BlockSlot& s = blocks_[op.release_id];
-        if (op.flags & kWait) {
-          while ((old = s.p.load(std::memory_order_acquire)) == nullptr) {
-            if (ctx.failed()) return;
-            std::this_thread::yield();
-          }
-        } else {
-          old = s.p.load(std::memory_order_relaxed);
+    for (std::uint32_t w = 0; std::uint64_t{w} * kWindowOps < total; ++w) {
+      std::size_t n = 0;
+      const ReplayOp* window = reader_->Window(ctx, ti, w, &n);
+      if (window == nullptr) [[unlikely]]
+        return;
+      const std::uint64_t first = std::uint64_t{w} * kWindowOps;
+      for (std::size_t i = 0; i < n; ++i) {
+        PrefetchCall(window, i);
+        const ReplayOp& op = window[i];
+        Slot& s = slots_[op.slot];
+        void* old = nullptr;
+        std::uint64_t old_size = 0;
+        if (op.flags & kReleases) {
+          if ((op.flags & kWait) && !Await(ctx, s, LiveState(op.release_id)))
+            return;
+          old = s.p;
+          old_size = s.size;
+          if (!CheckCanary(old, old_size, op.release_id)) [[unlikely]]
+            return FailAt(ctx, t, first + i, "a block was changed while live",
+                          old_size);
+        } else if ((op.flags & kWaitFree) &&
+                   !Await(ctx, s, ReleasedState(op.release_id))) {
+          return;
         }
-        old_size = s.size;
-        if (!CheckCanary(old, old_size, op.release_id)) [[unlikely]]
-          return FailAt(ctx, t, i, "a block was changed while live", old_size);
-      }
-      void* p = nullptr;
-      if ((op.flags & kAcquires) && (op.flags & kReleases)) {  // realloc
-        if constexpr (kMalloc) {
-          p = std::realloc(old, op.size);
+        void* p = nullptr;
+        if ((op.flags & kAcquires) && (op.flags & kReleases)) {  // realloc
+          if constexpr (kMalloc) {
+            p = std::realloc(old, op.size);
+          } else {
+            p = heap.Allocate(op.size, Align(op));
+            if (p != nullptr) {
+              std::memcpy(p, old, std::min(old_size, op.size));
+              heap.Deallocate(old, old_size, Align(op));
+            }
+          }
+          if (p == nullptr) [[unlikely]]
+            return FailAt(ctx, t, first + i, "realloc returned NULL", op.size);
+          if (!HeadMoved(p, old_size, op.size, op.release_id)) [[unlikely]]
+            return FailAt(ctx, t, first + i,
+                          "realloc lost the block's first bytes", op.size);
+        } else if (op.flags & kAcquires) {
+          if constexpr (kMalloc) {
+            p = AcquireMalloc(op);
+          } else {
+            std::size_t align = Align(op);
+            if (op.op == Op::kValloc || op.op == Op::kPvalloc) align = 4096;
+            p = heap.Allocate(op.size, align);
+            if (p != nullptr && op.op == Op::kCalloc)
+              std::memset(p, 0, op.size);
+          }
+          if (p == nullptr) [[unlikely]]
+            return FailAt(ctx, t, first + i, "allocation returned NULL",
+                          op.size);
         } else {
-          p = heap.Allocate(op.size, Align(op));
-          if (p != nullptr) {
-            std::memcpy(p, old, std::min(old_size, op.size));
+          if constexpr (kMalloc)
+            ReleaseMalloc(op, old, old_size);
+          else
             heap.Deallocate(old, old_size, Align(op));
-          }
+          s.state.store(ReleasedState(op.release_id),
+                        std::memory_order_release);
         }
-        if (p == nullptr) [[unlikely]]
-          return FailAt(ctx, t, i, "realloc returned NULL", op.size);
-        if (!HeadMoved(p, old_size, op.size, op.release_id)) [[unlikely]]
-          return FailAt(ctx, t, i, "realloc lost the block's first bytes",
-                        op.size);
-      } else if (op.flags & kAcquires) {
-        if constexpr (kMalloc) {
-          p = AcquireMalloc(op);
-        } else {
-          std::size_t align = Align(op);
-          if (op.op == Op::kValloc || op.op == Op::kPvalloc) align = 4096;
-          p = heap.Allocate(op.size, align);
-          if (p != nullptr && op.op == Op::kCalloc) std::memset(p, 0, op.size);
+        if (op.flags & kReleases)
+          add_live(-static_cast<std::int64_t>(old_size));
+        if (op.flags & kAcquires) {
+          WriteCanary(p, op.size, op.acquire_id);
+          s.p = p;
+          s.size = op.size;
+          s.state.store(LiveState(op.acquire_id), std::memory_order_release);
+          add_live(static_cast<std::int64_t>(op.size));
         }
-        if (p == nullptr) [[unlikely]]
-          return FailAt(ctx, t, i, "allocation returned NULL", op.size);
-      } else if (op.flags & kReleases) {
-        if constexpr (kMalloc)
-          ReleaseMalloc(op, old, old_size);
-        else
-          heap.Deallocate(old, old_size, Align(op));
       }
-      if (op.flags & kReleases) add_live(-static_cast<std::int64_t>(old_size));
-      if (op.flags & kAcquires) {
-        WriteCanary(p, op.size, op.acquire_id);
-        BlockSlot& s = blocks_[op.acquire_id];
-        s.size = op.size;
-        s.p.store(p, std::memory_order_release);
-        add_live(static_cast<std::int64_t>(op.size));
-      }
+      reader_->Done(ti, w);
     }
-    ctx.AddOps(t, static_cast<std::int64_t>(ops.size()));
+    ctx.AddOps(t, static_cast<std::int64_t>(total));
   }
 
   std::string path_;
   int threads_;
+  std::uint64_t slot_lag_;
   std::uint64_t checksum_ = 0;
-  std::vector<std::vector<ReplayOp>> ops_;
-  std::vector<BlockSlot> blocks_;
+  std::unique_ptr<CallReader> reader_;
+  std::vector<Slot> slots_;
+  int runs_ = 0;
   std::int64_t trace_peak_ = 0;
   std::uint64_t cross_thread_releases_ = 0;
+  std::uint64_t cross_thread_reuses_ = 0;
 };
 
+// The slot lag: kSlotLag, or the smaller one of $ALLOCMARK_REPLAY_SLOT_LAG;
+// false with *error set for any other value.
+bool SlotLag(std::uint64_t* lag, std::string* error) {
+  *lag = kSlotLag;
+  const char* text = std::getenv(kReplaySlotLagVariable);
+  if (text == nullptr || text[0] == '\0') return true;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
+      value > kSlotLag) {
+    *error = std::string("$") + kReplaySlotLagVariable + " is '" + text +
+             "': it takes a number of calls from 0 to " +
+             std::to_string(kSlotLag);
+    return false;
+  }
+  *lag = value;
+  return true;
+}
+
 }  // namespace
+}  // namespace replay
 
 std::unique_ptr<WorkloadInstance> MakeReplayInstance(
     const WorkloadConfig& config, std::string* error) {
@@ -322,8 +411,10 @@ std::unique_ptr<WorkloadInstance> MakeReplayInstance(
              " names no trace (allocmark replay sets it)";
     return nullptr;
   }
+  std::uint64_t lag = 0;
+  if (!replay::SlotLag(&lag, error)) return nullptr;
   try {
-    return std::make_unique<TraceReplay>(path, config);
+    return std::make_unique<replay::TraceReplay>(path, config, lag);
   } catch (const std::exception& e) {
     *error = e.what();
     return nullptr;

@@ -25,9 +25,31 @@
 //
 // The trace file's path comes from $ALLOCMARK_REPLAY_TRACE (the driver sets
 // it: a path is no integer parameter). Prepare reads the trace once,
-// decompressing a chunk per thread at a time, and keeps 24 bytes per call
-// plus 16 per block; a trace whose calls contradict each other fails the
-// cell with the place.
+// decompressing a chunk per thread at a time, and writes each thread's calls,
+// 24 bytes each, to an unnamed temporary file in $TMPDIR, which the driver
+// points at a directory of the cell's own, removed when the cell ends; a full
+// disk fails the cell naming the directory, and a trace whose calls
+// contradict each other fails it with the place. Run reads the calls back
+// 4096 at a time: a reader thread keeps 16 windows ahead of each replay
+// thread (a pread from the page cache costs about a fifth of a fast
+// allocator's call, so it runs beside the replay, not in its loop), and a
+// replay thread whose next window is not read yet, on a loaded machine, reads
+// it itself rather than wait (the counter late_call_windows says how often).
+// The files stay in the page cache while memory allows; on a tmpfs they are
+// memory, though not the child's resident set.
+//
+// Blocks live in slots of 24 bytes, reused once their block is released: at
+// once by the thread that released it, by another thread only 65536 calls of
+// the trace later, that allocation then waiting for the release as a
+// cross-thread free waits for its block's allocation. Whatever the trace's
+// length, the child holds 24 bytes per block of the trace's peak live blocks
+// (plus at most 65536 slots where threads reuse each other's; none with one
+// thread), 1.6 MiB of windows per replay thread, and while Prepare runs,
+// about 100 bytes per live block to resolve the trace. A trace of more than
+// 2^32 blocks fails the cell. The counters replay_slots and
+// cross_thread_slot_reuses say how many slots the replay took and how many
+// allocations took another thread's; $ALLOCMARK_REPLAY_SLOT_LAG (0 to 65536)
+// lowers the 65536 calls, for tests.
 #ifndef ALLOCMARK_WORKLOADS_TRACE_REPLAY_H_
 #define ALLOCMARK_WORKLOADS_TRACE_REPLAY_H_
 
@@ -40,10 +62,12 @@ namespace allocmark {
 
 inline constexpr char kReplayTraceVariable[] = "ALLOCMARK_REPLAY_TRACE";
 inline constexpr char kReplayWorkload[] = "replay";
+inline constexpr char kReplaySlotLagVariable[] = "ALLOCMARK_REPLAY_SLOT_LAG";
 
 // The instance for `config` (threads: the trace's thread count) replaying
 // the trace named by $ALLOCMARK_REPLAY_TRACE; nullptr with *error set when
-// the variable is unset or the file is not a readable trace.
+// the variable is unset, the file is not a readable trace, or
+// $ALLOCMARK_REPLAY_SLOT_LAG is out of range.
 std::unique_ptr<WorkloadInstance> MakeReplayInstance(
     const WorkloadConfig& config, std::string* error);
 

@@ -1,6 +1,7 @@
 """allocmark record, profile and replay on real programs: a producer/consumer
 program of our own (every entry point a known number of times, every message
 freed by another thread), python3, a crash, a fork, and damaged traces."""
+import datetime
 import json
 import struct
 
@@ -29,10 +30,11 @@ def entry_points(p):
     return {e["name"]: e for e in p["entry_points"]}
 
 
-def replay(tmp_path, trace, *options, check=0):
-    proc = run_allocmark("replay", trace, "--out", tmp_path / "results", "--run-id", "r", *options)
+def replay(tmp_path, trace, *options, check=0, env=None, out="results"):
+    proc = run_allocmark("replay", trace, "--out", tmp_path / out, "--run-id", "r", *options,
+                         env=env)
     assert proc.returncode == check, proc.stderr
-    return read_run(tmp_path / "results" / "r")
+    return read_run(tmp_path / out / "r")
 
 
 def test_every_entry_point_and_cross_thread_frees_are_recorded(tmp_path):
@@ -64,6 +66,43 @@ def test_replay_keeps_cross_thread_frees(tmp_path):
         assert cell["counters"]["cross_thread_frees"] == p["cross_thread"]["cross_thread_frees"]
         assert cell["counters"]["trace_peak_live_bytes"] == p["live_bytes"]["peak_bytes"]
         assert cell["ops"] == p["calls"] - sum(e["failed"] for e in p["entry_points"])
+
+
+def test_slots_freed_by_one_thread_are_reused_by_another(tmp_path):
+    """The consumer's frees give their slots to the producers' later messages,
+    each allocation waiting for its slot's release: at the default lag of
+    65536 calls (a recording longer than that) and at none, where nearly
+    every message takes a slot the consumer has just freed."""
+    trace = record(tmp_path, PROGRAM, 4 * MESSAGES)
+    p = profile(trace)
+    assert p["calls"] > 65536
+    failed = sum(e["failed"] for e in p["entry_points"])
+    slots = {}
+    for lag in ("default", "0"):
+        env = {} if lag == "default" else {"ALLOCMARK_REPLAY_SLOT_LAG": lag}
+        run, cells = replay(tmp_path, trace, "--allocators", ",".join(INSTALLED[:2]),
+                            "--heaps", "malloc,slab-mt", "--reps", "1", "--timeout", "60",
+                            env=env, out=f"lag-{lag}")
+        assert len(cells) == len(INSTALLED[:2]) + 1
+        for cell in cells:
+            assert cell["status"] == "ok", cell.get("error")
+            counters = cell["counters"]
+            assert counters["cross_thread_slot_reuses"] > 0
+            assert counters["replay_slots"] < p["blocks"]
+            assert counters["cross_thread_frees"] == p["cross_thread"]["cross_thread_frees"]
+            assert cell["ops"] == p["calls"] - failed
+        slots[lag] = cells[0]["counters"]["replay_slots"]
+    # With no lag, a slot goes to another thread as soon as it is freed.
+    assert slots["0"] < slots["default"]
+
+
+def test_a_replay_without_room_for_its_calls_fails_naming_the_directory(tmp_path):
+    trace = record(tmp_path, PROGRAM, 100)
+    missing = tmp_path / "missing"
+    run, cells = replay(tmp_path, trace, "--allocators", "glibc", "--reps", "1", check=1,
+                        env={"TMPDIR": str(missing)})
+    assert cells[0]["status"] == "failed"
+    assert f"temporary file in {missing} ($TMPDIR)" in cells[0]["error"], cells[0]["error"]
 
 
 def test_slab_is_refused_for_cross_thread_frees(tmp_path):
@@ -153,3 +192,16 @@ def test_a_damaged_trace_is_refused_with_its_offset(tmp_path, damage):
         proc = run_allocmark(*command, check=2)
         assert proc.stderr.startswith(f"allocmark: {bad}: offset "), proc.stderr
         assert proc.stderr.count("\n") == 1
+
+
+def test_the_recorders_own_start_leaves_the_program_nothing_to_free(tmp_path):
+    """The recorder stamps its header without the C library's time functions:
+    gmtime_r would strdup the time zone's name, which the program frees when it
+    calls tzset(), a free of a block the trace never saw made."""
+    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    trace = record(tmp_path, PYTHON, "-c", "import time; time.tzset()")
+    after = datetime.datetime.now(datetime.timezone.utc)
+    p = profile(trace)
+    assert p["unknown_releases"] == 0
+    stamped = datetime.datetime.strptime(p["start_time"], "%Y-%m-%dT%H:%M:%SZ")
+    assert before <= stamped.replace(tzinfo=datetime.timezone.utc) <= after
