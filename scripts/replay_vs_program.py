@@ -21,6 +21,7 @@ are significant at all.
 import argparse
 import datetime
 import json
+import os
 import pathlib
 import platform
 import subprocess
@@ -89,38 +90,77 @@ def significant(c):
     return c is not None and c["verdict"] in ("better", "worse")
 
 
-def explain(workload, allocators, prog, rep, share, tau):
+def overlap(a, b):
+    """True when two comparisons' 95% intervals overlap."""
+    return a["ci_low"] <= b["ci_high"] and b["ci_low"] <= a["ci_high"]
+
+
+def explain(allocators, prog, rep, share, tau, recorded_threads, cpus):
     """A plain reading of why the orders agree or not, from the numbers."""
     others = [a for a in allocators if a != "glibc"]
     prog_sig = [a for a in others if significant(prog.get(a))]
-    rep_sig = [a for a in others if significant(rep.get(a))]
-    spread_rep = max((rep[a]["ratio"] for a in others if a in rep), default=1.0)
-    low_rep = min((rep[a]["ratio"] for a in others if a in rep), default=1.0)
+    high_rep = max(rep[a]["ratio"] for a in others)
+    low_rep = min(rep[a]["ratio"] for a in others)
     parts = []
     if share is not None:
-        parts.append(f"its allocation calls, replayed back to back under glibc, take {share:.0%} of "
+        parts.append(f"its allocation calls, replayed back to back under glibc, take {share:.1%} of "
                      f"the program's time")
+    if recorded_threads > cpus:
+        parts.append(f"{recorded_threads} recorded threads replay on {cpus} CPUs")
     if not prog_sig:
         parts.append("the program shows no significant difference from glibc for any allocator, so "
-                     "its order is noise; the replay's order is the allocators' on this program's "
-                     f"calls (ratios {low_rep:.2f} to {spread_rep:.2f})")
+                     "its order is noise; the replay's is the allocators' on this program's "
+                     f"calls (ratios {low_rep:.2f} to {high_rep:.2f})")
         return "; ".join(parts) + "."
-    disagree = [a for a in prog_sig if significant(rep.get(a))
+    opposite = [a for a in prog_sig if significant(rep.get(a))
                 and (prog[a]["ratio"] - 1) * (rep[a]["ratio"] - 1) < 0]
-    if disagree:
-        names = ", ".join(disagree)
-        parts.append(f"{names}: significant both ways but in opposite directions: the calls alone "
-                     "do not explain the program's difference, which lies in its own work on the "
-                     "blocks (where the allocator places them: cache and TLB locality, page "
-                     "faults), which the replay does not do")
-    elif tau >= 0.99:
-        parts.append("the orders are the same")
-    else:
-        parts.append("where both are significant they agree in direction; the order differs "
-                     "among allocators whose ratios are within each other's intervals")
-    if share is not None and share < 0.2 and prog_sig:
-        parts.append("the program's ratios are diluted by its own work, the replay's are not")
+    # Pairs of allocators the two orders put the other way round, and whether
+    # the program's own intervals separate them.
+    swapped, separated = [], []
+    for i, a in enumerate(others):
+        for b in others[i + 1:]:
+            if (prog[a]["ratio"] - prog[b]["ratio"]) * (rep[a]["ratio"] - rep[b]["ratio"]) < 0:
+                swapped.append((a, b))
+                if not overlap(prog[a], prog[b]):
+                    separated.append((a, b))
+    if opposite:
+        parts.append(", ".join(opposite) + ": significant both ways but in opposite directions "
+                     "against glibc")
+    if not swapped and not opposite:
+        parts.append("the orders of jemalloc, tcmalloc and mimalloc are the same"
+                     if tau < 0.99 else "the orders are the same")
+    elif swapped and not separated:
+        parts.append("the allocators the two orders swap (" +
+                     ", ".join(f"{a} and {b}" for a, b in swapped) +
+                     ") are within each other's intervals in the program")
+    if separated or opposite:
+        parts.append("where the program separates allocators that its calls alone rank otherwise (" +
+                     ", ".join([f"{a} and {b}" for a, b in separated] + opposite) +
+                     "), the difference is in its own work on the blocks, which depends on where "
+                     "each allocator places them (cache lines, pages, TLB reach) and which the "
+                     "replay does not do")
+    if share is not None:
+        above = [a for a in prog_sig if prog[a]["ci_low"] > predicted(share, rep[a]["ratio"])]
+        below = [a for a in prog_sig if prog[a]["ci_high"] < predicted(share, rep[a]["ratio"])]
+        if above:
+            parts.append("under " + ", ".join(above) + " the program runs faster than its calls "
+                         "alone predict: inside the program the calls meet colder caches than back to "
+                         "back, or the blocks' placement speeds its own work; a replay cannot "
+                         "tell these apart")
+        if below:
+            parts.append("under " + ", ".join(below) + " the program runs slower than its calls "
+                         "alone predict: its own work on the blocks is slower there")
+        if not above and not below:
+            parts.append("the program's significant ratios are within what its calls alone "
+                         "predict")
     return "; ".join(parts) + "."
+
+
+def predicted(share, replay_ratio):
+    """The program's throughput ratio if only its calls' time changed: the
+    calls take `share` of its time under glibc and run replay_ratio times as
+    fast under the allocator."""
+    return 1.0 / ((1.0 - share) + share / replay_ratio)
 
 
 def main():
@@ -132,21 +172,26 @@ def main():
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--scratch", required=True, help="a new directory for the runs and traces")
     parser.add_argument("-o", "--output", default="docs/replay_vs_program.md")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the runs in --scratch are there: write the document from them")
     args = parser.parse_args()
     allocmark = pathlib.Path(args.build).resolve() / "allocmark"
     scratch = pathlib.Path(args.scratch).resolve()
-    scratch.mkdir(parents=True, exist_ok=False)
+    scratch.mkdir(parents=True, exist_ok=args.reuse)
+    cpus = len(os.sched_getaffinity(0))
     allocators = args.allocators.split(",")
     if allocators[0] != "glibc":
         sys.exit("replay_vs_program: --allocators must start with glibc, the baseline")
 
     recording = scratch / "recording"
-    run([allocmark, "record", "--workloads", args.workloads, "--profile", args.profile,
-         "-o", recording], allow_failed_cells=True)
+    if not args.reuse:
+        run([allocmark, "record", "--workloads", args.workloads, "--profile", args.profile,
+             "-o", recording], allow_failed_cells=True)
     traces = json.loads((recording / "traces" / "traces.json").read_text())
-    run([allocmark, "run", "--workloads", args.workloads, "--heaps", "malloc", "--allocators",
-         args.allocators, "--reps", args.reps, "--profile", args.profile, "--out", scratch,
-         "--run-id", "programs"], allow_failed_cells=True)
+    if not args.reuse:
+        run([allocmark, "run", "--workloads", args.workloads, "--heaps", "malloc", "--allocators",
+             args.allocators, "--reps", args.reps, "--profile", args.profile, "--out", scratch,
+             "--run-id", "programs"], allow_failed_cells=True)
     prog_tp = comparisons(scratch / "programs", "ops_per_s")
     prog_rss = comparisons(scratch / "programs", "peak_rss_bytes")
     prog_wall = medians(scratch / "programs", "wall_s")
@@ -158,8 +203,10 @@ def main():
             continue  # a forked or exec'd process of the program: counted, not replayed
         key = (t["workload"], t["threads"])
         run_id = f"replay-{t['workload']}-t{t['threads']}"
-        run([allocmark, "replay", recording / t["trace"], "--allocators", args.allocators,
-             "--reps", args.reps, "--out", scratch, "--run-id", run_id], allow_failed_cells=True)
+        if not args.reuse:
+            run([allocmark, "replay", recording / t["trace"], "--allocators", args.allocators,
+                 "--reps", args.reps, "--out", scratch, "--run-id", run_id],
+                allow_failed_cells=True)
         rep_tp = comparisons(scratch / run_id, "ops_per_s")
         rep_rss = comparisons(scratch / run_id, "peak_rss_bytes")
         rep_wall = medians(scratch / run_id, "wall_s")
@@ -193,9 +240,11 @@ def main():
             + " ".join(fmt_ratio(rep[a]) for a in allocators[1:]) + " | "
             f"{' > '.join(po)} | {' > '.join(ro)} | {tau:+.2f} | "
             + (f"{share:.1%}" if share is not None else "-") + " | "
-            f"{kendall_tau(rss_po, rss_ro):+.2f} |")
-        notes.append(f"- **{t['workload']}, {t['threads']} thread(s)** ({t['trace_threads']} "
-                     f"recorded): " + explain(t["workload"], allocators, prog, rep, share, tau))
+            f"{kendall_tau(rss_po, rss_ro):+.2f} | "
+            + (" ".join(f"{predicted(share, rr[a]):.2f}" for a in allocators[1:])
+               if share is not None else "-") + " |")
+        notes.append(f"- **{t['workload']}, {t['threads']} thread(s)**: "
+                     + explain(allocators, prog, rep, share, tau, t["trace_threads"], cpus))
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip() or "unknown"
@@ -203,7 +252,7 @@ def main():
     text = f"""# Replaying a program's allocations against running it
 
 Generated by `scripts/replay_vs_program.py --scratch DIR` ({datetime.date.today()}, commit
-{commit}, {platform.machine()} with {len(__import__('os').sched_getaffinity(0))} CPUs,
+{commit}, {platform.machine()} with {cpus} CPUs,
 {args.profile} profile, {args.reps} repetitions, allocators {args.allocators}). It records
 the programs of the real-program workloads (`allocmark record --workloads '{args.workloads}'`,
 one command), runs the same programs under every allocator (`allocmark run`), and replays
@@ -225,11 +274,12 @@ of its replay (calls/s); `~` marks a ratio whose difference from glibc is not si
 (Mann-Whitney U, p >= 0.05, or too few repetitions). The orders are best first. Kendall's tau
 is +1 for the same order, -1 for the reverse. *Calls' share* is the replay's wall time under
 glibc over the program's: how much of the program's time its allocation calls can take when
-they run back to back, without the program's own work. The last column is tau for peak RSS
-(lower first).
+they run back to back, without the program's own work. *RSS tau* is tau for peak RSS
+(lower first). The last column is the program's ratio if only its calls' time changed:
+1 / ((1 - share) + share / replay ratio).
 
-| workload | threads | program ({others}) | replay ({others}) | program's order | replay's order | tau | calls' share | RSS tau |
-|---|---:|---|---|---|---|---:|---:|---:|
+| workload | threads | program ({others}) | replay ({others}) | program's order | replay's order | tau | calls' share | RSS tau | program predicted from its calls |
+|---|---:|---|---|---|---|---:|---:|---:|---|
 """ + "\n".join(rank_rows) + """
 
 Mean tau over the configurations: """ + (f"{sum(taus) / len(taus):+.2f}" if taus else "-") + """.
