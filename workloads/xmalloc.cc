@@ -217,7 +217,7 @@ const bool kRegistered = RegisterWorkload<Xmalloc>({
                "freeing threads through one queue",
     .params =
         {
-            {"batches", "batches per allocating thread", 10, 4000, 10000, 1},
+            {"batches", "batches per allocating thread", 10, 2800, 10000, 1},
             {"batch_objects", "blocks per batch", 4096, 4096, 4096, 1},
             {"queue_batches",
              "batches the queue holds (rounded up to a power of two)", 100, 100,
