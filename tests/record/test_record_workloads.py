@@ -3,11 +3,13 @@ recorded as allocmark run runs them, each trace proven to have reached the
 allocator asked for, and replayed."""
 import json
 import os
+import pathlib
 import shutil
+import subprocess
 
 import pytest
 
-from conftest import INSTALLED, need_allocmark, read_run, run_allocmark
+from conftest import BUILD, INSTALLED, need_allocmark, read_run, run_allocmark
 
 LUA = "/usr/bin/lua5.4"
 
@@ -64,3 +66,28 @@ def test_record_workloads_keeps_an_earlier_recording(tmp_path):
     proc = run_allocmark("record", "--workloads", "^program_lua$", "-o", out)
     assert proc.returncode == 2 and "already holds a recording" in proc.stderr
     assert (out / "run.json").read_text() == "{}"
+
+
+@pytest.mark.skipif(not shutil.which(LUA), reason="lua5.4 is not installed (make deps)")
+def test_replay_vs_program_writes_both_orders_and_the_recorders_cost(tmp_path):
+    """scripts/replay_vs_program.py end to end on one workload: the document
+    has the workload's recording cost, both orders and a reading."""
+    need_allocmark()
+    if len(INSTALLED) < 2:
+        pytest.skip("no process allocator besides glibc is installed (make deps)")
+    allocators = [INSTALLED[0], INSTALLED[-1]]
+    doc = tmp_path / "doc.md"
+    script = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "replay_vs_program.py"
+    proc = subprocess.run(
+        ["/usr/bin/python3", str(script), "--build", str(BUILD), "--workloads", "^program_lua$",
+         "--allocators", ",".join(allocators), "--reps", "3", "--profile", "smoke",
+         "--scratch", str(tmp_path / "scratch"), "-o", str(doc)],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = doc.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| program_lua | 1 |")]
+    assert len(rows) == 2  # the recording's cost, the two orders
+    cost, orders = rows
+    assert cost.rstrip().endswith("x |")  # a slowdown was measured
+    assert " > ".join(allocators) in orders or " > ".join(reversed(allocators)) in orders
+    assert "- **program_lua, 1 thread(s)**: its allocation calls" in text
