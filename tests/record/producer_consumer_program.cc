@@ -32,8 +32,14 @@ struct alignas(64) Padded {
   long value[16];
 };
 
+// At most this many messages wait in the queue: a producer that finds it
+// full waits for the consumer, so frees are spread among the allocations on
+// a machine of any load (the replay's tests reuse the slots they free).
+constexpr std::size_t kMaxQueued = 64;
+
 std::mutex mutex;
 std::condition_variable ready;
+std::condition_variable room;
 std::deque<Message*> queue;
 int producers_left = 2;
 
@@ -41,7 +47,8 @@ void Produce(int messages) {
   for (int i = 0; i < messages; ++i) {
     auto* m = new Message;
     std::memset(m->payload, i & 0xff, sizeof(m->payload));
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
+    room.wait(lock, [] { return queue.size() < kMaxQueued; });
     queue.push_back(m);
     ready.notify_one();
   }
@@ -58,6 +65,7 @@ long Consume() {
     if (queue.empty()) return sum;
     Message* m = queue.front();
     queue.pop_front();
+    room.notify_all();
     sum += m->payload[0];
     delete m;
   }
