@@ -189,9 +189,16 @@ int RecordWorkloads(const RecordOptions& o) {
   run.out = dir.parent_path().string();
   run.run_id = dir.filename().string();
   run.command_line = o.command_line;
+  run.subcommand = "";
   const int status = RunCommand(run);
-  if (status == kExitInterrupted || !fs::exists(dir / "cells.jsonl", ec))
+  if (status == kExitInterrupted) {
+    // `run --resume` would complete the run without the recorder.
+    std::cerr << "allocmark: the recording was interrupted: its traces so far "
+                 "are in "
+              << traces.string() << "; record again with another -o\n";
     return status;
+  }
+  if (!fs::exists(dir / "cells.jsonl", ec)) return status;
   const int problems = CheckRecordedTraces(dir, traces, expected_object);
   std::cerr << "allocmark: traces in " << traces.string()
             << " (listed in traces.json); replay one with allocmark replay "

@@ -202,7 +202,7 @@ std::string ChildPath() {
 }
 
 int RunCommand(RunOptions o) {
-  RunSession session("run", o.resume);
+  RunSession session(o.subcommand, o.resume);
   session.RestoreOptions(o, OptionsFromJson);
   CheckCellLimits(o.timeout_s, o.sample_interval_us);
   Profile profile = ParseProfile(o.profile);

@@ -113,9 +113,11 @@ int RunSession::Finish() {
   std::cout << FormatSummary(rows_);
   std::cout << "results: " << store_->dir().string() << "\n";
   if (interrupted) {
-    std::cerr << "allocmark: interrupted; finished cells are kept. Continue "
-                 "with: allocmark "
-              << subcommand_ << " --resume " << store_->dir().string() << "\n";
+    std::cerr << "allocmark: interrupted; finished cells are kept.";
+    if (!subcommand_.empty())
+      std::cerr << " Continue with: allocmark " << subcommand_ << " --resume "
+                << store_->dir().string();
+    std::cerr << "\n";
     return kExitInterrupted;
   }
   const bool failed =

@@ -63,9 +63,10 @@ struct CellLimits {
 class RunSession {
  public:
   // subcommand: the one that made the run ("run", "exec"), named in the hint
-  // to resume. resume_dir: empty for a new run; else the run directory to
-  // complete, whose run.json is read now (UsageError when it is missing or
-  // malformed, or its schema version is not this one's).
+  // to resume; "" for a run that no command resumes. resume_dir: empty for a
+  // new run; else the run directory to complete, whose run.json is read now
+  // (UsageError when it is missing or malformed, or its schema version is not
+  // this one's).
   RunSession(std::string subcommand, const std::string& resume_dir);
 
   bool resumed() const { return resumed_; }

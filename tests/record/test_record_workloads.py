@@ -5,7 +5,9 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -91,3 +93,26 @@ def test_replay_vs_program_writes_both_orders_and_the_recorders_cost(tmp_path):
     assert cost.rstrip().endswith("x |")  # a slowdown was measured
     assert " > ".join(allocators) in orders or " > ".join(reversed(allocators)) in orders
     assert "- **program_lua, 1 thread(s)**: its allocation calls" in text
+
+
+@pytest.mark.skipif(not shutil.which(LUA), reason="lua5.4 is not installed (make deps)")
+def test_an_interrupted_recording_keeps_its_traces_and_names_no_resume(tmp_path):
+    """`run --resume` would finish a recording without the recorder: an
+    interrupted recording says where its traces are and offers no resume."""
+    need_allocmark()
+    out = tmp_path / "rec"
+    proc = subprocess.Popen([str(BUILD / "allocmark"), "record", "--workloads",
+                             "^program_(lua|sqlite|jq|clang)$", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cells = out / "cells.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if cells.exists() and cells.read_text().count("\n") >= 1:
+            proc.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.01)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "--resume" not in stderr
+    assert f"its traces so far are in {out / 'traces'}" in stderr
+    assert (out / "traces" / "program_clang-t1.trace").exists()
