@@ -8,12 +8,14 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <string>
 
 #include "base/executable.h"
 #include "base/process.h"
 #include "harness/allocator_choice.h"
+#include "harness/callgrind_file.h"
 #include "harness/exit_status.h"
 #include "harness/result_store.h"
 #include "harness/run_command.h"
@@ -35,12 +37,6 @@ std::string RecorderLibrary() {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Canonical(const std::string& path) {
-  std::error_code ec;
-  fs::path canonical = fs::canonical(path, ec);
-  return ec ? path : canonical.string();
-}
 
 // The recorder library; UsageError when it is not built.
 std::string RecorderOrThrow() {
@@ -121,8 +117,15 @@ int CheckRecordedTraces(const fs::path& dir, const fs::path& traces,
       continue;
     }
     for (const fs::path& path : found) {
-      trace::TraceFile file(path.string());  // a damaged trace: TraceError
-      const std::string object = Canonical(file.header().malloc_object);
+      std::optional<trace::TraceFile> read;
+      try {
+        read.emplace(path.string());
+      } catch (const trace::TraceError& e) {
+        problem(e.what());  // cut off mid-write: a program killed
+        continue;
+      }
+      const trace::TraceFile& file = *read;
+      const std::string object = CanonicalPath(file.header().malloc_object);
       if (object != expected_object)
         problem(path.string() + ": its calls reached " +
                 (object.empty() ? "an unknown object" : object) + ", not " +
@@ -156,7 +159,7 @@ int RecordWorkloads(const RecordOptions& o) {
   const std::string recorder = RecorderOrThrow();
   const AllocatorChoice allocator = OneAllocator(o);
   const std::string expected_object =
-      allocator.library.empty() ? LibcPath() : Canonical(allocator.library);
+      allocator.library.empty() ? LibcPath() : CanonicalPath(allocator.library);
 
   const fs::path dir = fs::absolute(o.out.empty() ? "traces" : o.out);
   const fs::path traces = dir / "traces";

@@ -43,8 +43,11 @@ def run(argv, allow_failed_cells=False):
 
 def comparisons(run_dir, metric):
     """{(workload, threads, allocator): comparison} from compare_runs.py --json."""
-    out = subprocess.run([sys.executable, str(SCRIPTS / "compare_runs.py"), str(run_dir), "--json",
-                          "--metric", metric], capture_output=True, text=True, check=True).stdout
+    proc = subprocess.run([sys.executable, str(SCRIPTS / "compare_runs.py"), str(run_dir), "--json",
+                           "--metric", metric], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"replay_vs_program: compare_runs.py {run_dir}: {proc.stderr.strip()}")
+    out = proc.stdout
     return {(c["workload"], c["threads"], c["allocator"]): c
             for c in json.loads(out)["comparisons"] if c["heap"] == "malloc"}
 

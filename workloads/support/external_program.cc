@@ -46,7 +46,7 @@ std::string InheritedPreload() {
 }
 
 // The recorder library while the programs under test are recorded
-// (ProgramRecording), else "".
+// (external_program.h: Recording), else "".
 std::string RecorderLibrary() {
   const char* stem = std::getenv(kRecordProgramStemVariable);
   const char* library = std::getenv(kRecordLibraryVariable);
