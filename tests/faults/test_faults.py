@@ -118,10 +118,11 @@ def test_a_misbehaving_allocator_fails_every_cell_it_touched_with_its_reason(res
     assert len(undetected) <= 1, f"corruption went unnoticed in {undetected}"
 
 
-@pytest.mark.parametrize("workload", ["churn", "larson", "xmalloc"])
+@pytest.mark.parametrize("workload", ["churn", "larson", "xmalloc", "frame_arena"])
 def test_the_default_canary_catches_an_allocator_that_hands_out_a_live_block(results, workload):
     # Two live blocks sharing memory: the second one's canary overwrites the
-    # first's, which its check before the free sees, without --verify full.
+    # first's, which its check before the free sees, without --verify full
+    # (frame_arena's fault falls in its first frame, one that it checks).
     library = FAULT_DIR / "libfault_overlap.so"
     proc = run_allocmark("run", "--profile", "smoke", "--workloads", f"^{workload}$", "--heaps", "malloc",
                          "--threads", "1", "--allocators", "overlap", "--allocator", f"overlap={library}",
