@@ -61,10 +61,12 @@ void BM_SamplerAlone(benchmark::State& state) {
   state.counters["core_fraction_pct"] =
       benchmark::Counter(cpu_s / wall_s * 100);
 }
-// The default interval (5 ms) over 5 s, and a dense one (100 us) for a
-// precise per-sample cost.
+// The default interval (2 ms) and the earlier default (5 ms) and 1 ms, over
+// 5 s each, and a dense one (100 us) for a precise per-sample cost.
 BENCHMARK(BM_SamplerAlone)
     ->Args({5000, 5000})
+    ->Args({2000, 5000})
+    ->Args({1000, 5000})
     ->Args({100, 1000})
     ->Iterations(1)
     ->Repetitions(5)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Measure what allocmark's own instruments cost the workload they watch.
 
-  measure_overhead.py sampler    RSS sampler at the default interval (5 ms)
+  measure_overhead.py sampler    RSS sampler at the default interval (2 ms)
                                  against a sampler that never wakes (1000 s)
   measure_overhead.py latency    per-operation latency sampling of churn
                                  (latency_every=--every, default 64: every
@@ -35,7 +35,7 @@ NEVER_US = 1_000_000_000  # a sampler interval longer than any cell
 NEVER_OPS = 1 << 40       # a latency_every larger than any cell's ops
 
 VARIANTS = {
-    "sampler": (("default sampler (5 ms)", ["--sample-interval-us", "5000"]),
+    "sampler": (("default sampler (2 ms)", ["--sample-interval-us", "2000"]),
                 ("no sampling", ["--sample-interval-us", str(NEVER_US)])),
     "latency": (("latency_every={every}", ["--param", "latency_every={every}"]),
                 ("no latency samples",
