@@ -31,7 +31,13 @@
 // record in full, a string's first 64 characters, a vector's first four
 // items); a growing vector's items are not copied into each new block (see
 // GrowVector).
-// Live bytes: survivors per object; a frame's temporaries once, at its end.
+// Live bytes: survivors per object; a frame's temporaries all at once, from
+// the frame's start to its end (their sizes are known from the trace before
+// the timed region, so the frame counts nothing per object). The frame's
+// peak, at its end, is exact; earlier in the frame the series counts the
+// temporaries not yet made. Counted at the end only, they showed in the
+// samples just while the end of a frame was checked, and at 2 threads the
+// peak live bytes missed the other thread's frame.
 // Checks itself: a canary per object (block_check.h), written when the
 // object is made. A survivor, and a vector's old block, is checked before it
 // is freed. A frame's temporaries are checked at the frame's end on the
@@ -115,6 +121,13 @@ class FrameArena {
         hash_.Add(o.vector_items);
         hash_.Add(o.survive_frames);
       }
+      auto& frame_bytes = frame_bytes_.emplace_back();
+      for (std::size_t f = 0; f * objects < trace.size(); ++f) {
+        std::int64_t bytes = 0;
+        for (std::size_t i = f * objects; i < (f + 1) * objects; ++i)
+          if (trace[i].survive_frames == 0) bytes += TemporaryBytes(trace[i]);
+        frame_bytes.push_back(bytes);
+      }
     }
     hash_.Add(frames_);
   }
@@ -151,6 +164,13 @@ class FrameArena {
     std::uint32_t vector_items;    // a vector's final item count; 0 otherwise
     std::uint32_t survive_frames;  // 0: dies with its frame
   };
+  // The bytes a temporary holds at its frame's end: a vector's last block.
+  static std::int64_t TemporaryBytes(const Object& o) {
+    if (o.vector_items == 0) return o.size;
+    std::uint32_t capacity = 4;
+    while (capacity < o.vector_items) capacity *= 2;
+    return static_cast<std::int64_t>(capacity) * kVectorItemBytes;
+  }
   struct Survivor {
     CheckedBlock block;
     std::size_t dies_at_frame;
@@ -201,12 +221,15 @@ class FrameArena {
     std::vector<Survivor> survivors;
     auto& latencies = ctx.Latencies(t);
     std::uint64_t objects = 0;
-    std::int64_t frame_bytes = 0;  // the temporaries' of this frame
+    const std::int64_t* const frame_bytes =
+        frame_bytes_[static_cast<std::size_t>(t)].data();
     for (std::size_t frame = 0; frame < frames_; ++frame) {
       if (ctx.failed()) return;
       const std::int64_t start = NowNs();
+      const std::size_t distinct_frame = frame % distinct_frames;
       const Object* const frame_objects =
-          trace.data() + (frame % distinct_frames) * objects_per_frame;
+          trace.data() + distinct_frame * objects_per_frame;
+      ctx.AddLive(t, frame_bytes[distinct_frame]);
       for (std::size_t i = 0; i < objects_per_frame; ++i) {
         const std::uint64_t tag = frame * objects_per_frame + i;
         const Object& o = frame_objects[i];
@@ -221,9 +244,8 @@ class FrameArena {
           if (ok) survivors.push_back({b, frame + o.survive_frames});
         } else {
           // Made in its slot of the table, so that the block is stored once
-          // and read back once, at the frame's end. A temporary's bytes are
-          // counted once, at the frame's end, when they are all live: the
-          // same cost under every heap.
+          // and read back once, at the frame's end. Its bytes were counted
+          // with the frame's, at its start.
           CheckedBlock& b = temporaries[temporary_count];
           ok = o.vector_items > 0
                    ? GrowVector(frame_heap, ctx, kNoLiveAccounting, b,
@@ -231,15 +253,11 @@ class FrameArena {
                    : (++objects,
                       AllocateChecked(frame_heap, ctx, writer_,
                                       kNoLiveAccounting, b, o.size, tag));
-          if (ok) {
-            ++temporary_count;
-            frame_bytes += static_cast<std::int64_t>(b.size);
-          }
+          if (ok) ++temporary_count;
         }
         if (!ok) return;
       }
       // The end of the frame: temporaries die, then expired survivors.
-      ctx.AddLive(t, frame_bytes);
       if (frame % check_every_ == 0) {
         for (std::size_t i = 0; i < temporary_count; ++i)
           if (kReleasesInBulk<H>
@@ -252,8 +270,7 @@ class FrameArena {
           frame_heap.Deallocate(temporaries[i].p, temporaries[i].size,
                                 alignof(std::max_align_t));
       }
-      ctx.AddLive(t, -frame_bytes);
-      frame_bytes = 0;
+      ctx.AddLive(t, -frame_bytes[distinct_frame]);
       temporary_count = 0;
       frame_heap.Reset();
       std::size_t kept = 0;
@@ -279,6 +296,8 @@ class FrameArena {
   std::size_t check_every_;  // frames; 1 under --verify full
   // Per thread: min(frames, kDistinctFrames) * objects_per_frame.
   std::vector<std::vector<Object>> traces_;
+  // Per thread and distinct frame: its temporaries' bytes at its end.
+  std::vector<std::vector<std::int64_t>> frame_bytes_;
   std::vector<std::uint64_t> objects_;  // per thread: blocks allocated
   std::vector<std::vector<CheckedBlock>> temporaries_;  // per thread
   RequestHash hash_;
