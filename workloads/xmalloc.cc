@@ -11,12 +11,17 @@
 // Environment", USENIX 2000; the version the allocator suites run as
 // `xmalloc-test -w T -t 5 -s 64`): a batch is itself a heap block holding
 // its blocks' addresses, allocated by the allocating thread and freed by the
-// freeing one; the queue holds at most `queue_batches` batches and the
-// allocating threads wait when it is full. Here each allocating thread makes
-// `batches` batches (a fixed amount of work rather than 5 s), so every
-// allocator meets the same requests. The queue is a lock-free ring rather
-// than the original's mutex-protected list, so that the hand-off costs the
-// same little under every allocator.
+// freeing one. The hand-off is the original's: a stack of batches under one
+// mutex, at most `queue_batches` deep, so the newest batch is freed first
+// (its blocks are still in the cache); an allocating thread sleeps on a
+// condition variable while the stack is full, a freeing thread while it is
+// empty. (A lock-free ring first in, first out, spinning then yielding, freed
+// the oldest batch, 26 MB of blocks behind, and at 2T threads on T cores
+// its spinning made the cells' times swing by 2 to 3x between repetitions.)
+// Here each allocating thread makes `batches` batches (a fixed amount of
+// work rather than 5 s), so every allocator meets the same requests; the
+// batches left when the allocating threads are done are freed inside the
+// timed region.
 // Sizes: every block `object_size_bytes` (the suites' -s 64), or with 0 the
 // original's mix: one of its 17 sizes from 8 to 2048 bytes, picked uniformly.
 // Threads: the cell's `threads` T is the number of allocating threads and of
@@ -33,13 +38,15 @@
 // time (a thread that finds another publishing skips).
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <new>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "workloads/support/bounded_queue.h"
 #include "workloads/support/checked_block.h"
 #include "workloads/support/cross_thread_live.h"
 #include "workloads/support/rng.h"
@@ -96,11 +103,65 @@ class Xmalloc {
   // A batch as the heap holds it: this header, then the addresses of its
   // batch_objects_ blocks.
   struct Batch {
+    Batch* next;  // the batch below it on the stack
     std::uint32_t worker;
     std::uint32_t number;
     void** Objects() { return reinterpret_cast<void**>(this + 1); }
   };
   static_assert(sizeof(Batch) % alignof(void*) == 0);
+
+  // xmalloc-test's hand-off (see the header). A waiting thread wakes at
+  // least every 10 ms to see whether the cell has failed.
+  class BatchStack {
+   public:
+    BatchStack(std::size_t limit, int allocating)
+        : limit_(limit), allocating_(allocating) {}
+
+    // Waits while the stack is full; false when stop() turns true.
+    template <class Stop>
+    bool Push(Batch* batch, Stop&& stop) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (depth_ >= limit_) {
+        if (stop()) return false;
+        not_full_.wait_for(lock, kStopPoll);
+      }
+      batch->next = top_;
+      top_ = batch;
+      ++depth_;
+      not_empty_.notify_one();
+      return true;
+    }
+    // The newest batch; waits while the stack is empty. nullptr once every
+    // allocating thread is done and the stack is empty, or stop() is true.
+    template <class Stop>
+    Batch* Pop(Stop&& stop) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (top_ == nullptr) {
+        if (allocating_ == 0 || stop()) return nullptr;
+        not_empty_.wait_for(lock, kStopPoll);
+      }
+      Batch* batch = top_;
+      top_ = batch->next;
+      --depth_;
+      not_full_.notify_one();
+      return batch;
+    }
+    // An allocating thread has pushed its last batch.
+    void AllocatorDone() {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--allocating_ == 0) not_empty_.notify_all();
+    }
+
+   private:
+    static constexpr std::chrono::milliseconds kStopPoll{10};
+    std::mutex mutex_;
+    std::condition_variable not_full_;
+    std::condition_variable not_empty_;
+    Batch* top_ = nullptr;
+    std::size_t depth_ = 0;
+    const std::size_t limit_;
+    int allocating_;
+  };
 
   std::size_t BatchBytes() const {
     return sizeof(Batch) + batch_objects_ * sizeof(void*);
@@ -114,9 +175,8 @@ class Xmalloc {
 
   template <Heap H>
   void RunWorkers(RunContext& ctx) {
-    BoundedQueue<Batch*> queue(queue_batches_);
+    BatchStack stack(queue_batches_, workers_);
     CrossThreadLive live(2 * workers_);
-    std::atomic<int> allocating{workers_};
     // One publisher at a time, whichever freeing thread holds the flag: a
     // thread that never gets a batch must not leave the live bytes unseen.
     std::atomic_flag publishing = ATOMIC_FLAG_INIT;
@@ -159,19 +219,16 @@ class Xmalloc {
         }
         if (!ok) break;
         live.Add(w, allocated);
-        if (!queue.Push(batch, stop)) break;
+        if (!stack.Push(batch, stop)) break;
       }
-      // The last allocating thread tells every freeing thread to stop.
-      if (allocating.fetch_sub(1, std::memory_order_acq_rel) == 1)
-        for (int f = 0; f < workers_; ++f)
-          if (!queue.Push(nullptr, stop)) return;
+      stack.AllocatorDone();
     };
 
     auto release = [&](int f) {
       H heap;
       const int counter = workers_ + f;
       std::int64_t freed_objects = 0;
-      for (Batch* batch; queue.Pop(batch, stop) && batch != nullptr;) {
+      while (Batch* batch = stack.Pop(stop)) {
         publish();  // while this batch is live
         void** objects = batch->Objects();
         auto freed = static_cast<std::int64_t>(batch_bytes);
@@ -219,9 +276,7 @@ const bool kRegistered = RegisterWorkload<Xmalloc>({
         {
             {"batches", "batches per allocating thread", 10, 2800, 10000, 1},
             {"batch_objects", "blocks per batch", 4096, 4096, 4096, 1},
-            {"queue_batches",
-             "batches the queue holds (rounded up to a power of two)", 100, 100,
-             100, 2},
+            {"queue_batches", "batches the stack holds", 100, 100, 100, 1},
             {"object_size_bytes",
              "size of every block (0: the original's mix, 8 to 2048)", 64, 64,
              64, 0},
