@@ -271,7 +271,7 @@ class Xmalloc {
 const bool kRegistered = RegisterWorkload<Xmalloc>({
     .name = "xmalloc",
     .summary = "xmalloc-test: allocating threads hand batches to purely "
-               "freeing threads through one queue",
+               "freeing threads through one stack",
     .params =
         {
             {"batches", "batches per allocating thread", 10, 2800, 10000, 1},

@@ -143,6 +143,24 @@ def test_the_default_canary_catches_an_allocator_that_hands_out_a_live_block(res
     assert "was changed" in cells[0]["error"], cells[0]["error"]
 
 
+def test_frame_arena_with_check_every_1_catches_a_live_block_handed_out_in_a_later_frame(results):
+    # frame_arena checks a frame's temporaries on one frame in check_every;
+    # check_every=1 is every frame. About 9000 allocation calls in (past the
+    # first frame's 4400 or so), the fault lands in a frame that the default
+    # (16) leaves unchecked: there glibc's double-free check aborts the child
+    # instead.
+    library = FAULT_DIR / "libfault_overlap.so"
+    proc = run_allocmark("run", "--profile", "smoke", "--workloads", "^frame_arena$", "--heaps", "malloc",
+                         "--threads", "1", "--allocators", "overlap", "--allocator", f"overlap={library}",
+                         "--param", "check_every=1", "--out", results, "--run-id", "every",
+                         env={"ALLOCMARK_FAULT_AFTER": "9000"})
+    assert proc.returncode == 1, proc.stderr
+    _, cells = read_run(results / "every")
+    assert [c["status"] for c in cells] == ["failed"], cells
+    assert cells[0]["params"]["check_every"] == 1
+    assert "was changed" in cells[0]["error"], cells[0]["error"]
+
+
 def test_a_short_memory_peak_between_two_polls_still_fails_the_cell(results):
     # The balloon frees nothing, but the child may end before the driver's
     # next poll: the child's high-water mark (wait4) must still fail it.
