@@ -325,15 +325,21 @@ class CallReader {
     return n;
   }
 
-  // Run, before the replay threads start: reads ahead from each thread's
-  // first call on, until each thread has its calls or has left.
-  void Start(RunContext& ctx) {
-    if (used_) Fill(ctx);  // a later Run: from the start again
-    used_ = true;
-    thread_ = std::thread([this] { ReadAhead(); });
+  // Run (once per construction), before the replay threads start: reads
+  // ahead from each thread's first call on, until each thread has its calls
+  // or has left. No thread when the constructor's reads hold every call (a
+  // thread's start would be the timed region's only cost of the reader).
+  void Start() {
+    for (const auto& s : streams_)
+      if (s->windows > kRingWindows) {
+        thread_ = std::thread([this] { ReadAhead(); });
+        return;
+      }
   }
   // After every replay thread has left.
-  void Join() { thread_.join(); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
 
   // Thread t's window w: its calls from w * kWindowOps on, *count of them.
   // nullptr, with the cell failed, when they cannot be read.
@@ -383,10 +389,6 @@ class CallReader {
   void Fill(RunContext& ctx) {
     for (auto& sp : streams_) {
       Stream& s = *sp;
-      s.consumed.store(0);
-      s.filled.store(0);
-      for (auto& r : s.ready) r.store(0);
-      s.late = 0;
       for (std::uint32_t w = 0; w < std::min(kRingWindows, s.windows); ++w) {
         if (!ReadWindow(s, w)) return Failed(ctx, s, w * kWindowOps);
         s.ready[w].store(w + 1);
@@ -457,7 +459,6 @@ class CallReader {
   std::vector<std::unique_ptr<Stream>> streams_;
   alignas(64) std::atomic<std::uint32_t> progress_{0};
   std::thread thread_;
-  bool used_ = false;
 };
 
 }  // namespace allocmark::replay

@@ -1,27 +1,20 @@
 #include "workloads/trace_replay.h"
 
-#include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <new>
-#include <stdexcept>
 #include <thread>
 #include <type_traits>
-#include <unordered_map>
 #include <vector>
 
-#include "base/check.h"
 #include "record/trace_events.h"
 #include "workloads/replay_calls.h"
 #include "workloads/support/block_check.h"
@@ -178,10 +171,8 @@ class TraceReplay final : public WorkloadInstance {
 
   void Run(HeapKind heap, RunContext& ctx) override {
     if (ctx.failed()) return;
-    // Each Run replays the whole trace from empty slots (Prepare's, the
-    // first time).
-    if (runs_++ > 0)
-      for (Slot& s : slots_) s.state.store(kEmptySlot);
+    // Once per Prepare (the child runs one iteration): the reader and the
+    // slots are Prepare's.
     if (!WithHeap(heap, [&]<Heap H>() { RunOn<H>(ctx); }))
       ctx.Fail("heap not built into this binary");
     ctx.SetCounter("trace_peak_live_bytes", static_cast<double>(trace_peak_));
@@ -255,7 +246,7 @@ class TraceReplay final : public WorkloadInstance {
 
   template <Heap H>
   void RunOn(RunContext& ctx) {
-    reader_->Start(ctx);
+    reader_->Start();
     if (threads_ == 1) {
       RunThread<H>(ctx, 0, [&](std::int64_t d) { ctx.AddLive(0, d); });
       reader_->Join();
@@ -374,7 +365,6 @@ class TraceReplay final : public WorkloadInstance {
   std::uint64_t checksum_ = 0;
   std::unique_ptr<CallReader> reader_;
   std::vector<Slot> slots_;
-  int runs_ = 0;
   std::int64_t trace_peak_ = 0;
   std::uint64_t cross_thread_releases_ = 0;
   std::uint64_t cross_thread_reuses_ = 0;
