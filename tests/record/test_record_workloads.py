@@ -93,6 +93,29 @@ def test_replay_vs_program_writes_both_orders_and_the_recorders_cost(tmp_path):
     assert cost.rstrip().endswith("x |")  # a slowdown was measured
     assert " > ".join(allocators) in orders or " > ".join(reversed(allocators)) in orders
     assert "- **program_lua, 1 thread(s)**: its allocation calls" in text
+    # The header names the commit the runs were made at (a --reuse later
+    # must not stamp its own).
+    revision = json.loads((tmp_path / "scratch" / "programs" / "run.json").read_text())[
+        "environment"]["git_revision"]
+    assert f"at commit {revision[:7]}" in text
+
+
+def test_replay_vs_program_refuses_what_it_cannot_use_in_one_line(tmp_path):
+    script = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "replay_vs_program.py"
+
+    def refused(*args):
+        proc = subprocess.run(["/usr/bin/python3", str(script), *map(str, args)],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1 and proc.stdout == "", proc.stdout + proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        return proc.stderr
+
+    assert "is missing" in refused("--scratch", tmp_path / "none", "--reuse")
+    assert not (tmp_path / "none").exists()
+    (tmp_path / "old").mkdir()
+    assert "must be a new directory" in refused("--scratch", tmp_path / "old")
+    assert "at least one more" in refused("--scratch", tmp_path / "new", "--allocators", "glibc")
+    assert not (tmp_path / "new").exists()
 
 
 @pytest.mark.skipif(not shutil.which(LUA), reason="lua5.4 is not installed (make deps)")
