@@ -19,6 +19,7 @@
 #include "harness/exit_status.h"
 #include "harness/result_store.h"
 #include "harness/run_command.h"
+#include "harness/run_session.h"
 #include "harness/usage_error.h"
 #include "record/trace_reader.h"
 #include "workloads/support/external_program.h"
@@ -192,7 +193,7 @@ int RecordWorkloads(const RecordOptions& o) {
   run.out = dir.parent_path().string();
   run.run_id = dir.filename().string();
   run.command_line = o.command_line;
-  run.subcommand = "";
+  run.subcommand = kRecordSubcommand;
   const int status = RunCommand(run);
   if (status == kExitInterrupted) {
     // `run --resume` would complete the run without the recorder.

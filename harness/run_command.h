@@ -46,8 +46,8 @@ struct RunOptions {
   // --perf: the allocator's share of rep 0's time by sampling (perf_pass.h)
   bool perf = false;  // instructions_per_op of rep 0 under callgrind
   std::string command_line;
-  // The command that resumes the run, named when it is interrupted; "": none
-  // (a recording: `run --resume` would not record).
+  // The command making the run (run_session.h): "record" for a recording,
+  // which no command resumes.
   std::string subcommand = "run";
 };
 

@@ -47,6 +47,15 @@ RunSession::RunSession(std::string subcommand, const std::string& resume_dir)
     throw UsageError(resume_dir + "/run.json: schema version " +
                      run_.value("schema_version", nlohmann::json(0)).dump() +
                      " is not " + std::to_string(kSchemaVersion));
+  const std::string made_by = run_.value("subcommand", "");
+  if (made_by == kRecordSubcommand)
+    throw UsageError(resume_dir +
+                     " is a recording (allocmark record), which cannot be "
+                     "resumed: record again with another -o");
+  if (!made_by.empty() && made_by != subcommand_)
+    throw UsageError(resume_dir + " was made by allocmark " + made_by +
+                     ": resume it with allocmark " + made_by + " --resume " +
+                     resume_dir);
 }
 
 bool RunSession::Start(std::vector<AllocatorChoice>& allocators,
@@ -66,6 +75,7 @@ bool RunSession::Start(std::vector<AllocatorChoice>& allocators,
     run_ = {{"schema_version", kSchemaVersion},
             {"run_id", store_->dir().filename().string()},
             {"tool", "allocmark"},
+            {"subcommand", subcommand_},
             {"command_line", start.fields.command_line},
             {"started_at", Now()},
             {"environment", std::move(env)},
@@ -114,7 +124,7 @@ int RunSession::Finish() {
   std::cout << "results: " << store_->dir().string() << "\n";
   if (interrupted) {
     std::cerr << "allocmark: interrupted; finished cells are kept.";
-    if (!subcommand_.empty())
+    if (subcommand_ != kRecordSubcommand)
       std::cerr << " Continue with: allocmark " << subcommand_ << " --resume "
                 << store_->dir().string();
     std::cerr << "\n";

@@ -27,6 +27,9 @@
 
 namespace allocmark {
 
+// The subcommand of a recording (run.json's "subcommand"): never resumed.
+inline constexpr const char* kRecordSubcommand = "record";
+
 // What a new run's run.json holds beyond the fields every run has.
 struct NewRunFields {
   std::string command_line;
@@ -62,11 +65,12 @@ struct CellLimits {
 
 class RunSession {
  public:
-  // subcommand: the one that made the run ("run", "exec"), named in the hint
-  // to resume; "" for a run that no command resumes. resume_dir: empty for a
-  // new run; else the run directory to complete, whose run.json is read now
-  // (UsageError when it is missing or malformed, or its schema version is not
-  // this one's).
+  // subcommand: the one that makes the run ("run", "exec", "replay",
+  // "record"), written to run.json and named in the hint to resume; a
+  // recording is never resumed (`run` would finish it without the recorder).
+  // resume_dir: empty for a new run; else the run directory to complete,
+  // whose run.json is read now (UsageError when it is missing or malformed,
+  // its schema version is not this one's, or another subcommand made it).
   RunSession(std::string subcommand, const std::string& resume_dir);
 
   bool resumed() const { return resumed_; }

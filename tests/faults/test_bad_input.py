@@ -215,6 +215,14 @@ def test_a_new_run_under_the_id_of_an_existing_one_is_refused(good_run):
     assert snapshot(good_run) == before, "a refused run changed the existing run"
 
 
+def test_resume_by_another_subcommand_than_the_one_that_made_the_run_is_refused(good_run):
+    # run.json names the subcommand that made the run; another is refused.
+    before = snapshot(good_run)
+    proc = run_allocmark("exec", "--resume", good_run)
+    assert_refused(proc, f"was made by allocmark run: resume it with allocmark run --resume {good_run}")
+    assert snapshot(good_run) == before, "a refused resume changed the run directory"
+
+
 def test_resume_of_a_directory_that_does_not_exist_is_refused(tmp_path):
     assert_refused(run_allocmark("run", "--resume", tmp_path / "nope"), "is not a run directory")
 

@@ -139,3 +139,10 @@ def test_an_interrupted_recording_keeps_its_traces_and_names_no_resume(tmp_path)
     assert "--resume" not in stderr
     assert f"its traces so far are in {out / 'traces'}" in stderr
     assert (out / "traces" / "program_clang-t1.trace").exists()
+    # Nor does `run --resume` accept it: it would run the rest unrecorded.
+    before = cells.read_text()
+    resumed = run_allocmark("run", "--resume", out)
+    assert resumed.returncode == 2, resumed.stderr
+    assert resumed.stderr.strip() == (f"allocmark: {out} is a recording (allocmark record), which "
+                                      "cannot be resumed: record again with another -o"), resumed.stderr
+    assert cells.read_text() == before
