@@ -8,11 +8,13 @@
 
 namespace allocmark {
 
-TempDir::TempDir(const std::string& prefix) {
+std::string TempRoot() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" +
-      prefix + "-XXXXXX";
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
+
+TempDir::TempDir(const std::string& prefix) {
+  std::string pattern = TempRoot() + "/" + prefix + "-XXXXXX";
   if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
 }
 

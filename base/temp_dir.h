@@ -7,6 +7,9 @@
 
 namespace allocmark {
 
+// Where temporary files go: $TMPDIR when it is set and not empty, else /tmp.
+std::string TempRoot();
+
 // A fresh directory under $TMPDIR (or /tmp), named PREFIX-XXXXXX; the
 // destructor removes it with its contents.
 class TempDir {

@@ -198,12 +198,6 @@ class SlotPlanner {
   std::uint64_t slots_ = 0;
 };
 
-// The directory of the replay's temporary files: $TMPDIR, else /tmp.
-inline std::string TempDirectory() {
-  const char* dir = std::getenv("TMPDIR");
-  return dir != nullptr && dir[0] != '\0' ? dir : "/tmp";
-}
-
 // One replay thread's calls, in an unnamed temporary file (gone with the
 // process however it ends): appended through a buffer in Prepare, read back
 // a window at a time in Run.
@@ -279,7 +273,7 @@ class CallFile {
   [[noreturn]] void Fail(const char* what) const {
     const int error = errno;
     throw std::runtime_error("replay: " + std::string(what) + " " + dir_ +
-                             " ($TMPDIR): " + std::strerror(error));
+                             ": " + std::strerror(error));
   }
 
   std::string dir_;

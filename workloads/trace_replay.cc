@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "base/temp_dir.h"
 #include "record/trace_events.h"
 #include "workloads/replay_calls.h"
 #include "workloads/support/block_check.h"
@@ -192,7 +193,7 @@ class TraceReplay final : public WorkloadInstance {
   void WriteCalls(RunContext& ctx) {
     trace::TraceFile file(path_);
     trace::TraceCalls calls(file, /*strict=*/true);
-    const std::string dir = TempDirectory();
+    const std::string dir = TempRoot();
     const auto threads = static_cast<std::uint32_t>(threads_);
     std::vector<std::unique_ptr<CallFile>> files;
     for (std::uint32_t t = 0; t < threads; ++t)

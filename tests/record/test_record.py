@@ -96,13 +96,13 @@ def test_slots_freed_by_one_thread_are_reused_by_another(tmp_path):
     assert slots["0"] < slots["default"]
 
 
-def test_a_replay_without_room_for_its_calls_fails_naming_the_directory(tmp_path):
+def test_a_replay_whose_temporary_directory_is_missing_fails_naming_it(tmp_path):
     trace = record(tmp_path, PROGRAM, 100)
     missing = tmp_path / "missing"
     run, cells = replay(tmp_path, trace, "--allocators", "glibc", "--reps", "1", check=1,
                         env={"TMPDIR": str(missing)})
     assert cells[0]["status"] == "failed"
-    assert f"temporary file in {missing} ($TMPDIR)" in cells[0]["error"], cells[0]["error"]
+    assert f"temporary file in {missing}: " in cells[0]["error"], cells[0]["error"]
 
 
 def test_slab_is_refused_for_cross_thread_frees(tmp_path):
